@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcm_kvm feature model, generated from pcm_features.def.
+ *
+ * Plain C on purpose: the same file is compiled into the module, the KUnit
+ * suite (UML), the selftests and pcmctl, so every consumer agrees on names,
+ * masks and dependency closure.
+ */
+#include "pcm_model.h"
+
+#define PCM_FEATURE(id, n, a, w, b, c, l)				\
+	[PCM_F_##id] = { .name = n, .alias = a, .word = PCM_KVM_W_##w,	\
+			 .bit = b, .cls = PCM_CLASS_##c, .level = PCM_LEVEL_##l },
+const struct pcm_feature pcm_features[PCM_NR_FEATURES] = {
+#include "pcm_features.def"
+};
+
+#define PCM_WORD_DESC(n, l, s, r) \
+	[PCM_KVM_W_##n] = { .name = #n, .leaf = l, .subleaf = s, .reg = r },
+const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
+	PCM_KVM_WORDS(PCM_WORD_DESC)
+};
+#undef PCM_WORD_DESC
+
+struct pcm_dep {
+	u16 id;
+	u16 need;
+};
+
+#define PCM_DEPENDS(a, b) { PCM_F_##a, PCM_F_##b },
+static const struct pcm_dep pcm_deps[] = {
+#include "pcm_features.def"
+};
+
+struct pcm_owner {
+	u32 key;	/* XSAVE component bit, or CPUID leaf */
+	u16 id;
+};
+
+#define PCM_XCOMP(bit, f) { bit, PCM_F_##f },
+static const struct pcm_owner pcm_xcomps[] = {
+#include "pcm_features.def"
+};
+
+#define PCM_LEAF_OWNER(leaf, f) { leaf, PCM_F_##f },
+static const struct pcm_owner pcm_leaf_owners[] = {
+#include "pcm_features.def"
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * On AMD, CPUID 0x80000001 EDX repeats leaf 1 EDX bits 0-9, 12-17, 23, 24.
+ * They carry no meaning of their own, so they follow their leaf 1 twins.
+ */
+#define PCM_AMD_MIRROR_8000_0001_EDX	0x0183f3ffU
+
+static const char *const pcm_mode_names[PCM_KVM_NR_MODES] = {
+	[PCM_KVM_MODE_OFF] = "off",
+	[PCM_KVM_MODE_MIN] = "min",
+	[PCM_KVM_MODE_X86_64_V2] = "x86-64-v2",
+	[PCM_KVM_MODE_X86_64_V3] = "x86-64-v3",
+	[PCM_KVM_MODE_X86_64_V4] = "x86-64-v4",
+	[PCM_KVM_MODE_BASELINE] = "baseline",
+};
+
+static const u8 pcm_mode_level[PCM_KVM_NR_MODES] = {
+	[PCM_KVM_MODE_MIN] = PCM_LEVEL_MIN,
+	[PCM_KVM_MODE_X86_64_V2] = PCM_LEVEL_V2,
+	[PCM_KVM_MODE_X86_64_V3] = PCM_LEVEL_V3,
+	[PCM_KVM_MODE_X86_64_V4] = PCM_LEVEL_V4,
+};
+
+void pcm_fs_zero(struct pcm_fs *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+}
+
+void pcm_fs_and(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		dst->words[i] = a->words[i] & b->words[i];
+}
+
+void pcm_fs_or(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		dst->words[i] = a->words[i] | b->words[i];
+}
+
+void pcm_fs_andnot(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		dst->words[i] = a->words[i] & ~b->words[i];
+}
+
+bool pcm_fs_equal(const struct pcm_fs *a, const struct pcm_fs *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+bool pcm_fs_empty(const struct pcm_fs *fs)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		if (fs->words[i])
+			return false;
+	return true;
+}
+
+bool pcm_fs_subset(const struct pcm_fs *a, const struct pcm_fs *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		if (a->words[i] & ~b->words[i])
+			return false;
+	return true;
+}
+
+unsigned int pcm_fs_count(const struct pcm_fs *fs)
+{
+	unsigned int id, n = 0;
+
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		n += pcm_fs_test(fs, id);
+	return n;
+}
+
+void pcm_fs_known(struct pcm_fs *fs)
+{
+	unsigned int id;
+
+	pcm_fs_zero(fs);
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		pcm_fs_set(fs, id);
+}
+
+void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
+{
+	unsigned int id;
+
+	pcm_fs_zero(fs);
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		if (pcm_features[id].cls == cls)
+			pcm_fs_set(fs, id);
+}
+
+void pcm_fs_close(struct pcm_fs *fs)
+{
+	bool changed = true;
+	unsigned int i;
+
+	/* Each pass clears at least one feature, so this ends. */
+	while (changed) {
+		changed = false;
+		for (i = 0; i < ARRAY_LEN(pcm_deps); i++) {
+			if (pcm_fs_test(fs, pcm_deps[i].id) &&
+			    !pcm_fs_test(fs, pcm_deps[i].need)) {
+				pcm_fs_clear(fs, pcm_deps[i].id);
+				changed = true;
+			}
+		}
+	}
+}
+
+static char pcm_norm(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 'a';
+	if (c == '-')
+		return '_';
+	return c;
+}
+
+static bool pcm_name_eq(const char *name, const char *s, size_t len)
+{
+	size_t i;
+
+	if (!name)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!name[i] || pcm_norm(name[i]) != pcm_norm(s[i]))
+			return false;
+	return !name[len];
+}
+
+int pcm_feature_lookup(const char *s, size_t len)
+{
+	unsigned int id;
+
+	if (!len || len > PCM_NAME_MAX)
+		return -1;
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		if (pcm_name_eq(pcm_features[id].name, s, len) ||
+		    pcm_name_eq(pcm_features[id].alias, s, len))
+			return id;
+	return -1;
+}
+
+static bool pcm_is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == ',';
+}
+
+int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
+		 const char **bad, size_t *badlen)
+{
+	struct pcm_fs out;
+	size_t i = 0, start;
+	bool any = false;
+	int id;
+
+	pcm_fs_zero(&out);
+	while (i < len) {
+		while (i < len && pcm_is_sep(s[i]))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && !pcm_is_sep(s[i]))
+			i++;
+		id = pcm_feature_lookup(s + start, i - start);
+		if (id < 0) {
+			if (bad)
+				*bad = s + start;
+			if (badlen)
+				*badlen = i - start;
+			return -EINVAL;
+		}
+		pcm_fs_set(&out, id);
+		any = true;
+	}
+	if (!any)
+		return -ENODATA;
+	*fs = out;
+	return 0;
+}
+
+size_t pcm_fs_format(const struct pcm_fs *fs, char *buf, size_t size)
+{
+	size_t pos = 0, n;
+	unsigned int id;
+
+	if (!size)
+		return 0;
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		if (!pcm_fs_test(fs, id))
+			continue;
+		n = strlen(pcm_features[id].name);
+		if (pos + !!pos + n >= size)
+			break;
+		if (pos)
+			buf[pos++] = ' ';
+		memcpy(buf + pos, pcm_features[id].name, n);
+		pos += n;
+	}
+	buf[pos] = '\0';
+	return pos;
+}
+
+const char *pcm_mode_name(unsigned int mode)
+{
+	return mode < PCM_KVM_NR_MODES ? pcm_mode_names[mode] : "?";
+}
+
+int pcm_mode_parse(const char *s, size_t len)
+{
+	unsigned int mode;
+
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++)
+		if (len && pcm_name_eq(pcm_mode_names[mode], s, len))
+			return mode;
+	return -EINVAL;
+}
+
+int pcm_mode_allow(unsigned int mode, const struct pcm_fs *baseline,
+		   struct pcm_fs *allow)
+{
+	unsigned int id;
+
+	if (mode >= PCM_KVM_NR_MODES)
+		return -EINVAL;
+	if (mode == PCM_KVM_MODE_OFF) {
+		memset(allow, 0xff, sizeof(*allow));
+		return 0;
+	}
+
+	pcm_fs_zero(allow);
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		const struct pcm_feature *f = &pcm_features[id];
+		bool ok;
+
+		if (f->cls != PCM_CLASS_HW)
+			ok = true;
+		else if (mode == PCM_KVM_MODE_BASELINE)
+			ok = baseline && pcm_fs_test(baseline, id);
+		else
+			ok = f->level != PCM_LEVEL_NONE &&
+			     f->level <= pcm_mode_level[mode];
+		if (ok)
+			pcm_fs_set(allow, id);
+	}
+	pcm_fs_close(allow);
+	return 0;
+}
+
+unsigned int pcm_fs_level(const struct pcm_fs *fs)
+{
+	unsigned int mode, best = PCM_KVM_MODE_OFF;
+	struct pcm_fs need, hw;
+
+	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	for (mode = PCM_KVM_MODE_MIN; mode <= PCM_KVM_MODE_X86_64_V4; mode++) {
+		pcm_mode_allow(mode, NULL, &need);
+		pcm_fs_and(&need, &need, &hw);
+		if (!pcm_fs_subset(&need, fs))
+			break;
+		best = mode;
+	}
+	return best;
+}
+
+static int pcm_word_of(u32 leaf, u32 subleaf, unsigned int reg)
+{
+	unsigned int w;
+
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
+		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf &&
+		    pcm_words[w].reg == reg)
+			return w;
+	return -1;
+}
+
+void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
+{
+	struct pcm_fs known;
+	unsigned int reg;
+	int w;
+
+	pcm_fs_known(&known);
+	for (reg = 0; reg < 4; reg++) {
+		w = pcm_word_of(leaf, subleaf, reg);
+		if (w >= 0)
+			fs->words[w] |= regs[reg] & known.words[w];
+	}
+}
+
+void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
+			 struct pcm_fs *fs)
+{
+	unsigned int i;
+
+	pcm_fs_zero(fs);
+	for (i = 0; i < nent; i++) {
+		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
+
+		pcm_fs_add_regs(fs, e[i].function, e[i].index, regs);
+	}
+}
+
+u64 pcm_xcomp_allowed(const struct pcm_fs *allow)
+{
+	u64 comps = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(pcm_xcomps); i++)
+		if (pcm_fs_test(allow, pcm_xcomps[i].id))
+			comps |= 1ULL << pcm_xcomps[i].key;
+	return comps;
+}
+
+static bool pcm_leaf_hidden(u32 leaf, const struct pcm_fs *allow)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(pcm_leaf_owners); i++)
+		if (pcm_leaf_owners[i].key == leaf &&
+		    !pcm_fs_test(allow, pcm_leaf_owners[i].id))
+			return true;
+	return false;
+}
+
+bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
+{
+	u32 old[4] = { regs[0], regs[1], regs[2], regs[3] };
+	unsigned int reg;
+	u64 comps;
+	int w;
+
+	if (pcm_leaf_hidden(leaf, allow)) {
+		memset(regs, 0, 4 * sizeof(u32));
+		goto out;
+	}
+
+	for (reg = 0; reg < 4; reg++) {
+		w = pcm_word_of(leaf, subleaf, reg);
+		if (w < 0)
+			continue;
+		if (w == PCM_KVM_W_8000_0001_EDX)
+			regs[reg] &= allow->words[w] |
+				     (allow->words[PCM_KVM_W_1_EDX] &
+				      PCM_AMD_MIRROR_8000_0001_EDX);
+		else
+			regs[reg] &= allow->words[w];
+	}
+
+	switch (leaf) {
+	case 0x7:
+		/* Sub-leaf 1 EBX/ECX and sub-leaves 2+ hold no allowed bit. */
+		if (subleaf == 1) {
+			regs[PCM_KVM_EBX] = 0;
+			regs[PCM_KVM_ECX] = 0;
+		} else if (subleaf >= 2) {
+			memset(regs, 0, 4 * sizeof(u32));
+		}
+		break;
+	case 0xd:
+		comps = pcm_xcomp_allowed(allow);
+		if (subleaf == 0) {
+			regs[PCM_KVM_EAX] &= (u32)comps;
+			regs[PCM_KVM_EDX] &= (u32)(comps >> 32);
+		} else if (subleaf == 1) {
+			regs[PCM_KVM_ECX] &= (u32)comps;
+			regs[PCM_KVM_EDX] &= (u32)(comps >> 32);
+		} else if (subleaf < 64 && !(comps & (1ULL << subleaf))) {
+			memset(regs, 0, 4 * sizeof(u32));
+		}
+		break;
+	}
+out:
+	return memcmp(old, regs, sizeof(old)) != 0;
+}
+
+static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
+					 unsigned int nent, u32 leaf, u32 subleaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++)
+		if (e[i].function == leaf && e[i].index == subleaf)
+			return &e[i];
+	return NULL;
+}
+
+static void pcm_fix_leaf7_max(struct kvm_cpuid_entry2 *e, unsigned int nent)
+{
+	struct kvm_cpuid_entry2 *l7 = pcm_find(e, nent, 7, 0), *s;
+	u32 max, i;
+
+	if (!l7)
+		return;
+	max = l7->eax;
+	while (max) {
+		s = pcm_find(e, nent, 7, max);
+		if (s && (s->eax | s->ebx | s->ecx | s->edx))
+			break;
+		max--;
+	}
+	l7->eax = max;
+	for (i = max + 1; i <= 2; i++) {
+		s = pcm_find(e, nent, 7, i);
+		if (s)
+			s->eax = 0;
+	}
+}
+
+/* 0xD.0 ECX: the XSAVE area size for every component the guest may enable. */
+static void pcm_fix_xsave_size(struct kvm_cpuid_entry2 *e, unsigned int nent)
+{
+	struct kvm_cpuid_entry2 *d0 = pcm_find(e, nent, 0xd, 0), *c;
+	u64 xcr0;
+	u32 size = 512 + 64, end;
+	unsigned int i;
+
+	if (!d0 || !d0->ecx)
+		return;
+	xcr0 = d0->eax | ((u64)d0->edx << 32);
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & (1ULL << i)))
+			continue;
+		c = pcm_find(e, nent, 0xd, i);
+		if (!c)
+			continue;
+		end = c->eax + c->ebx;
+		if (end > size)
+			size = end;
+	}
+	if (size < d0->ecx)
+		d0->ecx = size;
+}
+
+bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
+		      const struct pcm_fs *allow)
+{
+	struct pcm_fs eff, have, known;
+	bool changed = false;
+	unsigned int i;
+
+	/*
+	 * Close what the VMM asked for, not just the allow-list: a VMM that
+	 * sets avx without xsave must not leave avx visible.
+	 */
+	pcm_fs_from_entries(e, nent, &have);
+	pcm_fs_and(&eff, &have, allow);
+	pcm_fs_close(&eff);
+	/* Bits outside the table stay as the allow-list says. */
+	pcm_fs_known(&known);
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		eff.words[i] |= allow->words[i] & ~known.words[i];
+
+	for (i = 0; i < nent; i++) {
+		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
+
+		if (!pcm_mask_regs(e[i].function, e[i].index, regs, &eff))
+			continue;
+		e[i].eax = regs[0];
+		e[i].ebx = regs[1];
+		e[i].ecx = regs[2];
+		e[i].edx = regs[3];
+		changed = true;
+	}
+	if (changed) {
+		pcm_fix_leaf7_max(e, nent);
+		pcm_fix_xsave_size(e, nent);
+	}
+	return changed;
+}

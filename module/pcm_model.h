@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcm_kvm feature model: plain C shared by the kernel module, the KUnit
+ * suites, the selftests and pcmctl.  No kernel glue lives here: everything
+ * is a pure function of the feature table (pcm_features.def) and its inputs.
+ */
+#ifndef PCM_MODEL_H
+#define PCM_MODEL_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/kvm.h>
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/kvm.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+#endif
+
+#include <linux/pcm_kvm.h>
+
+enum pcm_feature_id {
+#define PCM_FEATURE(id, name, alias, word, bit, cls, level) PCM_F_##id,
+#include "pcm_features.def"
+	PCM_NR_FEATURES
+};
+
+enum pcm_class {
+	PCM_CLASS_HW,		/* hardware feature: modes decide */
+	PCM_CLASS_KVM,		/* provided by KVM on any host */
+	PCM_CLASS_INFO,		/* information: passed through */
+	PCM_CLASS_INV,		/* inverted: passed through, never refused */
+	PCM_CLASS_SCRUB,	/* might need scrubbing: OR-ed across a pool */
+};
+
+enum pcm_level {
+	PCM_LEVEL_NONE,		/* only "off" and "baseline" */
+	PCM_LEVEL_MIN,
+	PCM_LEVEL_V2,
+	PCM_LEVEL_V3,
+	PCM_LEVEL_V4,
+};
+
+struct pcm_feature {
+	const char *name;	/* as in /proc/cpuinfo */
+	const char *alias;	/* QEMU's spelling, or NULL */
+	u8 word;		/* enum pcm_kvm_word */
+	u8 bit;
+	u8 cls;			/* enum pcm_class */
+	u8 level;		/* enum pcm_level */
+};
+
+struct pcm_word_desc {
+	const char *name;
+	u32 leaf;
+	u32 subleaf;
+	u8 reg;			/* PCM_KVM_EAX..PCM_KVM_EDX */
+};
+
+/* A feature set; the ABI type, so the model and the ioctls share it. */
+#define pcm_fs pcm_kvm_featureset
+
+extern const struct pcm_feature pcm_features[PCM_NR_FEATURES];
+extern const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED];
+
+/* Longest feature name or alias, and a bound for a formatted set. */
+#define PCM_NAME_MAX		32
+#define PCM_FS_TEXT_MAX		(PCM_NR_FEATURES * (PCM_NAME_MAX + 1) + 1)
+
+static inline bool pcm_fs_test(const struct pcm_fs *fs, unsigned int id)
+{
+	const struct pcm_feature *f = &pcm_features[id];
+
+	return fs->words[f->word] & (1U << f->bit);
+}
+
+static inline void pcm_fs_set(struct pcm_fs *fs, unsigned int id)
+{
+	fs->words[pcm_features[id].word] |= 1U << pcm_features[id].bit;
+}
+
+static inline void pcm_fs_clear(struct pcm_fs *fs, unsigned int id)
+{
+	fs->words[pcm_features[id].word] &= ~(1U << pcm_features[id].bit);
+}
+
+void pcm_fs_zero(struct pcm_fs *fs);
+void pcm_fs_and(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b);
+void pcm_fs_or(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b);
+void pcm_fs_andnot(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b);
+bool pcm_fs_equal(const struct pcm_fs *a, const struct pcm_fs *b);
+bool pcm_fs_empty(const struct pcm_fs *fs);
+/* true if every feature of a is in b */
+bool pcm_fs_subset(const struct pcm_fs *a, const struct pcm_fs *b);
+unsigned int pcm_fs_count(const struct pcm_fs *fs);
+
+/* Every bit of the table; or only those of one class. */
+void pcm_fs_known(struct pcm_fs *fs);
+void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls);
+
+/* Clear every feature whose dependencies are not all in fs (fixed point). */
+void pcm_fs_close(struct pcm_fs *fs);
+
+/* Index of a feature by name or alias ('-' and '_' alike, any case), or -1. */
+int pcm_feature_lookup(const char *s, size_t len);
+
+/*
+ * Parse names separated by spaces, tabs, newlines or commas.  On an unknown
+ * or overlong name returns -EINVAL and points *bad and *badlen at it; an input
+ * with no name at all returns -ENODATA.  fs is written only on success.
+ */
+int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
+		 const char **bad, size_t *badlen);
+
+/*
+ * Names of fs in table order separated by single spaces, NUL-terminated,
+ * truncated to size.  Returns the length written, like scnprintf().
+ */
+size_t pcm_fs_format(const struct pcm_fs *fs, char *buf, size_t size);
+
+/* Modes */
+const char *pcm_mode_name(unsigned int mode);
+/* Parse one mode name; trailing whitespace allowed.  -EINVAL otherwise. */
+int pcm_mode_parse(const char *s, size_t len);
+
+/*
+ * The allow-list of a mode, dependency-closed.  For "off" every bit is
+ * allowed (known or not).  baseline is used for PCM_KVM_MODE_BASELINE only;
+ * NULL there means an empty baseline.
+ */
+int pcm_mode_allow(unsigned int mode, const struct pcm_fs *baseline,
+		   struct pcm_fs *allow);
+
+/* The named level (PCM_KVM_MODE_MIN..V4) a feature set reaches, or OFF. */
+unsigned int pcm_fs_level(const struct pcm_fs *fs);
+
+/* CPUID entries */
+
+/* The table bits present in a list of CPUID entries. */
+void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
+			 struct pcm_fs *fs);
+
+/* The same from one CPUID result (for decoding raw dumps leaf by leaf). */
+void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4]);
+
+/*
+ * Mask one CPUID result (leaf, subleaf -> regs[EAX..EDX]) by a closed
+ * allow-list: feature words, XSAVE components, leaves owned by a hidden
+ * feature.  Returns true if anything changed.  Safe in atomic context.
+ */
+bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow);
+
+/*
+ * Mask a whole CPUID table in place as KVM_SET_CPUID2 would install it:
+ * pcm_mask_regs() on every entry with the closure of (entries & allow),
+ * then keep derived fields consistent (leaf 7 max subleaf, the XSAVE area
+ * size in 0xD.0 ECX).  Deterministic: the same input gives the same output.
+ * Returns true if anything changed.
+ */
+bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
+		      const struct pcm_fs *allow);
+
+/* XCR0/XSS components allowed by an allow-list (bit i = component i). */
+u64 pcm_xcomp_allowed(const struct pcm_fs *allow);
+
+#endif /* PCM_MODEL_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pcm_kvm: processor compatibility mode for KVM - user-space ABI.
+ *
+ * Every structure starts with a __u32 size that the caller sets to
+ * sizeof(struct); the module refuses any other value with EINVAL, and the
+ * ioctl numbers encode the size too.  Feature sets cross this ABI as raw
+ * CPUID register words (PCM_KVM_WORDS below), so a tool can compare two sets
+ * without a table of feature names.
+ */
+#ifndef _UAPI_LINUX_PCM_KVM_H
+#define _UAPI_LINUX_PCM_KVM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PCM_KVM_ABI_VERSION	1
+#define PCM_KVM_DEVICE		"/dev/pcm_kvm"
+#define PCM_KVM_SYSFS		"/sys/kernel/pcm_kvm"
+
+/* CPUID output registers, in the order the CPUID instruction names them. */
+#define PCM_KVM_EAX	0
+#define PCM_KVM_EBX	1
+#define PCM_KVM_ECX	2
+#define PCM_KVM_EDX	3
+
+/*
+ * The feature words: X(index name, leaf, subleaf, register).  Word N of a
+ * struct pcm_kvm_featureset holds that register as the guest (or host) sees
+ * it, restricted to the bits pcm_kvm knows.  New words are only appended.
+ */
+#define PCM_KVM_WORDS(X)						\
+	X(1_ECX,	0x00000001, 0, PCM_KVM_ECX)			\
+	X(1_EDX,	0x00000001, 0, PCM_KVM_EDX)			\
+	X(6_EAX,	0x00000006, 0, PCM_KVM_EAX)			\
+	X(7_0_EBX,	0x00000007, 0, PCM_KVM_EBX)			\
+	X(7_0_ECX,	0x00000007, 0, PCM_KVM_ECX)			\
+	X(7_0_EDX,	0x00000007, 0, PCM_KVM_EDX)			\
+	X(7_1_EAX,	0x00000007, 1, PCM_KVM_EAX)			\
+	X(7_1_EDX,	0x00000007, 1, PCM_KVM_EDX)			\
+	X(D_1_EAX,	0x0000000d, 1, PCM_KVM_EAX)			\
+	X(8000_0001_ECX, 0x80000001, 0, PCM_KVM_ECX)			\
+	X(8000_0001_EDX, 0x80000001, 0, PCM_KVM_EDX)			\
+	X(8000_0007_EDX, 0x80000007, 0, PCM_KVM_EDX)			\
+	X(8000_0008_EBX, 0x80000008, 0, PCM_KVM_EBX)			\
+	X(8000_0021_EAX, 0x80000021, 0, PCM_KVM_EAX)
+
+#define PCM_KVM__WORD_ENUM(n, l, s, r) PCM_KVM_W_##n,
+enum pcm_kvm_word {
+	PCM_KVM_WORDS(PCM_KVM__WORD_ENUM)
+	PCM_KVM_NR_WORDS_USED
+};
+
+#undef PCM_KVM__WORD_ENUM
+
+/* Fixed size on the ABI; words past PCM_KVM_NR_WORDS_USED are zero. */
+#define PCM_KVM_NWORDS	16
+
+struct pcm_kvm_featureset {
+	__u32 words[PCM_KVM_NWORDS];
+};
+
+enum pcm_kvm_mode {
+	PCM_KVM_MODE_OFF = 0,
+	PCM_KVM_MODE_MIN,
+	PCM_KVM_MODE_X86_64_V2,
+	PCM_KVM_MODE_X86_64_V3,
+	PCM_KVM_MODE_X86_64_V4,
+	PCM_KVM_MODE_BASELINE,
+	PCM_KVM_NR_MODES
+};
+
+struct pcm_kvm_version {
+	__u32 size;
+	__u32 abi_version;		/* out: PCM_KVM_ABI_VERSION */
+	__u32 nwords;			/* out: PCM_KVM_NR_WORDS_USED */
+	__u32 reserved;			/* out: 0 */
+	char module_version[32];	/* out: NUL-terminated */
+};
+
+struct pcm_kvm_host_features {
+	__u32 size;
+	__u32 flags;			/* in: must be 0 */
+	struct pcm_kvm_featureset features;	/* out */
+};
+
+/* A VM is named by a file descriptor of it (from KVM_CREATE_VM). */
+struct pcm_kvm_vm_mode {
+	__u32 size;
+	__s32 vm_fd;			/* in */
+	__u32 mode;			/* in (SET) or out (GET): enum pcm_kvm_mode */
+	__u32 flags;			/* in: must be 0 */
+};
+
+struct pcm_kvm_vm_features {
+	__u32 size;
+	__s32 vm_fd;			/* in */
+	__u32 mode;			/* out */
+	__u32 flags;			/* in: must be 0; out: PCM_KVM_VM_* */
+	struct pcm_kvm_featureset requested;	/* out: what the VMM set */
+	struct pcm_kvm_featureset visible;	/* out: what the guest sees */
+	struct pcm_kvm_featureset hidden;	/* out: requested, not visible */
+};
+
+/* pcm_kvm_vm_features.flags on return */
+#define PCM_KVM_VM_CPUID_SET	(1U << 0)	/* the VMM has set CPUID */
+#define PCM_KVM_VM_RAN		(1U << 1)	/* a vCPU ran: mode frozen */
+#define PCM_KVM_VM_STORED_MASKED (1U << 2)	/* KVM's stored CPUID is masked */
+
+#define PCM_KVM_IOC_MAGIC	0xC7
+
+#define PCM_KVM_GET_VERSION	_IOWR(PCM_KVM_IOC_MAGIC, 0x00, struct pcm_kvm_version)
+#define PCM_KVM_GET_HOST_FEATURES _IOWR(PCM_KVM_IOC_MAGIC, 0x01, struct pcm_kvm_host_features)
+#define PCM_KVM_SET_VM_MODE	_IOW(PCM_KVM_IOC_MAGIC, 0x02, struct pcm_kvm_vm_mode)
+#define PCM_KVM_GET_VM_MODE	_IOWR(PCM_KVM_IOC_MAGIC, 0x03, struct pcm_kvm_vm_mode)
+#define PCM_KVM_GET_VM_FEATURES	_IOWR(PCM_KVM_IOC_MAGIC, 0x04, struct pcm_kvm_vm_features)
+
+#endif /* _UAPI_LINUX_PCM_KVM_H */

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/pcm_kvm: the ioctl interface of uapi/linux/pcm_kvm.h.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include "pcm_kvm.h"
+
+/*
+ * Copy an argument in after checking its leading size field: the ioctl
+ * number encodes the size too, but a caller built against another header
+ * version gets a clear EINVAL rather than a silently short struct.
+ */
+static int pcm_copy_in(void *dst, const void __user *src, size_t size,
+		       const char *what)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize != size) {
+		pr_warn_ratelimited("%s: size %u, expected %zu\n", what, usize, size);
+		return -EINVAL;
+	}
+	if (copy_from_user(dst, src, size))
+		return -EFAULT;
+	return 0;
+}
+
+static struct pcm_vm *pcm_vm_from_fd(int fd, const char *what, int *err)
+{
+	struct pcm_vm *vm;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file) {
+		pr_warn_ratelimited("%s: bad file descriptor %d\n", what, fd);
+		*err = -EBADF;
+		return NULL;
+	}
+	vm = pcm_vm_get_by_file(file);
+	fput(file);
+	if (!vm) {
+		pr_warn_ratelimited("%s: fd %d is not a VM managed by pcm_kvm\n",
+				    what, fd);
+		*err = -EINVAL;
+	}
+	return vm;
+}
+
+static long pcm_ioctl_version(void __user *argp)
+{
+	struct pcm_kvm_version v;
+	int ret;
+
+	ret = pcm_copy_in(&v, argp, sizeof(v), "GET_VERSION");
+	if (ret)
+		return ret;
+	memset(&v, 0, sizeof(v));
+	v.size = sizeof(v);
+	v.abi_version = PCM_KVM_ABI_VERSION;
+	v.nwords = PCM_KVM_NR_WORDS_USED;
+	strscpy(v.module_version, PCM_KVM_VERSION, sizeof(v.module_version));
+	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static long pcm_ioctl_host(void __user *argp)
+{
+	struct pcm_kvm_host_features h;
+	int ret;
+
+	ret = pcm_copy_in(&h, argp, sizeof(h), "GET_HOST_FEATURES");
+	if (ret)
+		return ret;
+	if (h.flags) {
+		pr_warn_ratelimited("GET_HOST_FEATURES: unknown flags 0x%x\n", h.flags);
+		return -EINVAL;
+	}
+	pcm_host_features(&h.features);
+	return copy_to_user(argp, &h, sizeof(h)) ? -EFAULT : 0;
+}
+
+static long pcm_ioctl_vm_mode(void __user *argp, bool set)
+{
+	const char *what = set ? "SET_VM_MODE" : "GET_VM_MODE";
+	struct pcm_kvm_vm_mode m;
+	struct pcm_vm *vm;
+	int ret;
+
+	ret = pcm_copy_in(&m, argp, sizeof(m), what);
+	if (ret)
+		return ret;
+	if (m.flags) {
+		pr_warn_ratelimited("%s: unknown flags 0x%x\n", what, m.flags);
+		return -EINVAL;
+	}
+	if (set && m.mode >= PCM_KVM_NR_MODES) {
+		pr_warn_ratelimited("%s: unknown mode %u\n", what, m.mode);
+		return -EINVAL;
+	}
+	vm = pcm_vm_from_fd(m.vm_fd, what, &ret);
+	if (!vm)
+		return ret;
+	if (set) {
+		ret = pcm_vm_set_mode(vm, m.mode);
+	} else {
+		m.mode = pcm_vm_mode(vm);
+		ret = copy_to_user(argp, &m, sizeof(m)) ? -EFAULT : 0;
+	}
+	pcm_vm_put(vm);
+	return ret;
+}
+
+static long pcm_ioctl_vm_features(void __user *argp)
+{
+	struct pcm_kvm_vm_features f;
+	struct pcm_vm *vm;
+	u32 flags;
+	int ret;
+
+	ret = pcm_copy_in(&f, argp, sizeof(f), "GET_VM_FEATURES");
+	if (ret)
+		return ret;
+	if (f.flags) {
+		pr_warn_ratelimited("GET_VM_FEATURES: unknown flags 0x%x\n", f.flags);
+		return -EINVAL;
+	}
+	vm = pcm_vm_from_fd(f.vm_fd, "GET_VM_FEATURES", &ret);
+	if (!vm)
+		return ret;
+	f.mode = pcm_vm_mode(vm);
+	pcm_vm_features(vm, &f.requested, &f.visible, &f.hidden, &flags);
+	f.flags = flags;
+	pcm_vm_put(vm);
+	return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
+}
+
+static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case PCM_KVM_GET_VERSION:
+		return pcm_ioctl_version(argp);
+	case PCM_KVM_GET_HOST_FEATURES:
+		return pcm_ioctl_host(argp);
+	case PCM_KVM_SET_VM_MODE:
+		return pcm_ioctl_vm_mode(argp, true);
+	case PCM_KVM_GET_VM_MODE:
+		return pcm_ioctl_vm_mode(argp, false);
+	case PCM_KVM_GET_VM_FEATURES:
+		return pcm_ioctl_vm_features(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations pcm_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = pcm_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice pcm_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "pcm_kvm",
+	.fops = &pcm_dev_fops,
+	.mode = 0600,
+};
+
+int pcm_dev_init(void)
+{
+	return misc_register(&pcm_miscdev);
+}
+
+void pcm_dev_exit(void)
+{
+	misc_deregister(&pcm_miscdev);
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The probes that put pcm_kvm inside KVM:
+ *
+ *   kvm_arch_init_vm (ret)     a VM is born: register it with default_mode
+ *   kvm_dev_ioctl (ret)        KVM_CREATE_VM returned its fd: name it
+ *   kvm_arch_destroy_vm        a VM ends
+ *   kvm_set_cpuid              KVM_SET_CPUID2: mask the entries KVM installs
+ *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode
+ *   kvm_cpuid (ret)            the guest's CPUID, masked when the stored
+ *                              entries are not (mode set after SET_CPUID2)
+ *
+ * Handlers run with preemption disabled: RCU lookups, raw spinlocks and
+ * GFP_ATOMIC only.  No resolved kernel function is ever called.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/kprobes.h>
+#include <linux/kvm_host.h>
+#include <linux/module.h>
+#include "pcm_kvm.h"
+
+/* Enough for every CPU plus tasks preempted inside a probed function. */
+static int pcm_maxactive(void)
+{
+	return max_t(int, 64, 8 * num_possible_cpus());
+}
+
+static int init_vm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(struct kvm **)ri->data = (struct kvm *)regs->di;
+	return 0;
+}
+
+static int init_vm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	/* A failed kvm_arch_init_vm is not followed by kvm_arch_destroy_vm. */
+	if (regs_return_value(regs) == 0)
+		pcm_vm_created(*(struct kvm **)ri->data);
+	return 0;
+}
+
+static struct kretprobe pcm_init_vm_probe = {
+	.kp.symbol_name = "kvm_arch_init_vm",
+	.entry_handler = init_vm_entry,
+	.handler = init_vm_ret,
+	.data_size = sizeof(struct kvm *),
+};
+
+static int dev_ioctl_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return regs->si == KVM_CREATE_VM ? 0 : 1;
+}
+
+static int dev_ioctl_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	long fd = regs_return_value(regs);
+	struct file *file;
+
+	if (fd < 0)
+		return 0;
+	/* Another thread may have closed or replaced it: check the file. */
+	file = fget(fd);
+	if (!file)
+		return 0;
+	if (!strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
+		pcm_vm_fd_known(file->private_data, fd);
+	fput(file);
+	return 0;
+}
+
+static struct kretprobe pcm_dev_ioctl_probe = {
+	.kp.symbol_name = "kvm_dev_ioctl",
+	.entry_handler = dev_ioctl_entry,
+	.handler = dev_ioctl_ret,
+};
+
+static int destroy_vm_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	pcm_vm_destroyed((struct kvm *)regs->di);
+	return 0;
+}
+
+static struct kprobe pcm_destroy_vm_probe = {
+	.symbol_name = "kvm_arch_destroy_vm",
+	.pre_handler = destroy_vm_pre,
+};
+
+static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct kvm_cpuid_entry2 *e2 = (struct kvm_cpuid_entry2 *)regs->si;
+	int nent = (int)regs->dx;
+	struct pcm_policy *pol;
+	struct pcm_vm *vm;
+
+	if (nent <= 0)
+		return 0;
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (!vm)
+		goto out;
+	raw_spin_lock(&vm->lock);
+	pcm_fs_from_entries(e2, nent, &vm->requested);
+	vm->cpuid_set = true;
+	/*
+	 * Until the first KVM_RUN the current mode decides; after it, the
+	 * mask of the last pre-run KVM_SET_CPUID2 is reused so that QEMU's
+	 * identical re-set (vCPU hotplug) yields identical entries.
+	 */
+	if (!vm->ran) {
+		pol = rcu_dereference(vm->policy);
+		vm->stored_masked = pol->mode != PCM_KVM_MODE_OFF;
+		vm->set_allow = pol->allow;
+	}
+	if (vm->stored_masked)
+		pcm_mask_entries(e2, nent, &vm->set_allow);
+	raw_spin_unlock(&vm->lock);
+out:
+	rcu_read_unlock();
+	return 0;
+}
+
+static struct kprobe pcm_set_cpuid_probe = {
+	.symbol_name = "kvm_set_cpuid",
+	.pre_handler = set_cpuid_pre,
+};
+
+static int vcpu_run_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (vm && !READ_ONCE(vm->ran)) {
+		raw_spin_lock(&vm->lock);
+		vm->ran = true;
+		raw_spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static struct kprobe pcm_vcpu_run_probe = {
+	.symbol_name = "kvm_arch_vcpu_ioctl_run",
+	.pre_handler = vcpu_run_pre,
+};
+
+struct pcm_cpuid_call {
+	struct kvm_vcpu *vcpu;
+	u32 *regs[4];
+	u32 leaf;
+	u32 subleaf;
+};
+
+/* The policy to apply on the exit path, or NULL when KVM's entries suffice. */
+static struct pcm_policy *pcm_exit_policy(struct kvm_vcpu *vcpu)
+{
+	struct pcm_policy *pol;
+	struct pcm_vm *vm;
+
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (!vm)
+		return NULL;
+	pol = rcu_dereference(vm->policy);
+	if (pol->mode == PCM_KVM_MODE_OFF)
+		return NULL;
+	if (READ_ONCE(vm->stored_masked) &&
+	    pcm_fs_subset(&vm->set_allow, &pol->allow))
+		return NULL;
+	return pol;
+}
+
+static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
+	int skip;
+
+	c->vcpu = (struct kvm_vcpu *)regs->di;
+	rcu_read_lock();
+	skip = !pcm_exit_policy(c->vcpu);
+	rcu_read_unlock();
+	if (skip)
+		return 1;
+	c->regs[0] = (u32 *)regs->si;
+	c->regs[1] = (u32 *)regs->dx;
+	c->regs[2] = (u32 *)regs->cx;
+	c->regs[3] = (u32 *)regs->r8;
+	c->leaf = *c->regs[0];
+	c->subleaf = *c->regs[2];
+	return 0;
+}
+
+static int cpuid_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
+	struct pcm_policy *pol;
+	u32 out[4];
+	int i;
+
+	rcu_read_lock();
+	pol = pcm_exit_policy(c->vcpu);
+	if (pol) {
+		for (i = 0; i < 4; i++)
+			out[i] = *c->regs[i];
+		if (pcm_mask_regs(c->leaf, c->subleaf, out, &pol->allow))
+			for (i = 0; i < 4; i++)
+				*c->regs[i] = out[i];
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static struct kretprobe pcm_cpuid_probe = {
+	.kp.symbol_name = "kvm_cpuid",
+	.entry_handler = cpuid_entry,
+	.handler = cpuid_ret,
+	.data_size = sizeof(struct pcm_cpuid_call),
+};
+
+static struct kretprobe *pcm_kretprobes[] = {
+	&pcm_init_vm_probe,
+	&pcm_dev_ioctl_probe,
+	&pcm_cpuid_probe,
+};
+
+static struct kprobe *pcm_kprobes[] = {
+	&pcm_destroy_vm_probe,
+	&pcm_set_cpuid_probe,
+	&pcm_vcpu_run_probe,
+};
+
+int pcm_hooks_init(void)
+{
+	int i, ret;
+
+	/* Destroy first: a VM registered later must be seen to end. */
+	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
+		ret = register_kprobe(pcm_kprobes[i]);
+		if (ret) {
+			pr_err("cannot hook %s (%d): this kernel's KVM lacks it; not loading\n",
+			       pcm_kprobes[i]->symbol_name, ret);
+			goto err_kprobes;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
+		pcm_kretprobes[i]->maxactive = pcm_maxactive();
+		ret = register_kretprobe(pcm_kretprobes[i]);
+		if (ret) {
+			pr_err("cannot hook %s (%d): this kernel's KVM lacks it; not loading\n",
+			       pcm_kretprobes[i]->kp.symbol_name, ret);
+			goto err_kretprobes;
+		}
+	}
+	return 0;
+
+err_kretprobes:
+	unregister_kretprobes(pcm_kretprobes, i);
+	i = ARRAY_SIZE(pcm_kprobes);
+err_kprobes:
+	unregister_kprobes(pcm_kprobes, i);
+	return ret;
+}
+
+void pcm_hooks_exit(void)
+{
+	unregister_kretprobes(pcm_kretprobes, ARRAY_SIZE(pcm_kretprobes));
+	unregister_kprobes(pcm_kprobes, ARRAY_SIZE(pcm_kprobes));
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcm_kvm kernel glue: the VM registry, hooks, sysfs and /dev/pcm_kvm.
+ * The feature logic itself lives in pcm_model.c.
+ */
+#ifndef PCM_KVM_INTERNAL_H
+#define PCM_KVM_INTERNAL_H
+
+#include <linux/kobject.h>
+#include <linux/kref.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/list.h>
+#include "pcm_model.h"
+
+#define PCM_KVM_VERSION "0.1.0"
+
+struct kvm;
+struct kvm_vcpu;
+
+/* Immutable once published; replaced as a whole under RCU. */
+struct pcm_policy {
+	struct kref ref;
+	struct rcu_head rcu;
+	unsigned int mode;
+	struct pcm_fs allow;
+};
+
+struct pcm_vm {
+	struct kobject kobj;
+	struct hlist_node hnode;	/* pcm_vm_hash, RCU */
+	struct rcu_head rcu;
+	struct list_head node;		/* pcm_vm_list, under pcm_sysfs_lock */
+	struct work_struct add_work;
+	struct work_struct del_work;
+	unsigned long key;		/* the struct kvm address; never dereferenced */
+	u64 serial;
+	pid_t pid;
+	int fd;				/* -1 until KVM_CREATE_VM returned */
+	bool in_sysfs;			/* under pcm_sysfs_lock */
+	bool renamed;			/* lost <pid>-<fd> to a newer VM */
+
+	struct pcm_policy __rcu *policy;
+	/* Serializes mode changes against the first KVM_RUN and KVM_SET_CPUID2. */
+	raw_spinlock_t lock;
+	bool dead;
+	bool ran;
+	bool cpuid_set;
+	bool stored_masked;		/* KVM holds entries masked by set_allow */
+	struct pcm_fs set_allow;
+	struct pcm_fs requested;	/* what the VMM last gave KVM_SET_CPUID2 */
+};
+
+/* Length of a rejected token worth quoting in dmesg: no trailing newline. */
+static inline size_t pcm_token_len(const char *s, size_t len)
+{
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		len--;
+	return min_t(size_t, len, PCM_NAME_MAX);
+}
+
+/* pcm_vm.c */
+int pcm_vm_init(struct kobject *parent);
+void pcm_vm_exit(void);
+struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm);	/* under RCU */
+struct pcm_vm *pcm_vm_get_by_file(struct file *file);	/* takes a ref */
+void pcm_vm_put(struct pcm_vm *vm);
+void pcm_vm_created(struct kvm *kvm);			/* atomic context */
+void pcm_vm_fd_known(struct kvm *kvm, int fd);		/* atomic context */
+void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
+int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
+unsigned int pcm_vm_mode(struct pcm_vm *vm);
+void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
+		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
+unsigned int pcm_vm_count(void);
+
+/* pcm_main.c */
+extern struct kobject *pcm_kobj;
+unsigned int pcm_default_mode(void);
+void pcm_host_features(struct pcm_fs *fs);
+/* The allow-list of a mode on this host; -EINVAL for an unset baseline. */
+struct pcm_policy *pcm_policy_new(unsigned int mode);
+void pcm_policy_put(struct pcm_policy *pol);
+/* default_mode or the baseline changed: rebuild the policy of new VMs. */
+int pcm_vm_default_changed(void);
+
+/* pcm_hooks.c */
+int pcm_hooks_init(void);
+void pcm_hooks_exit(void);
+
+/* pcm_dev.c */
+int pcm_dev_init(void);
+void pcm_dev_exit(void);
+
+#endif /* PCM_KVM_INTERNAL_H */

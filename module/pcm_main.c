@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcm_kvm: processor compatibility mode for KVM.
+ *
+ * Module entry, the global sysfs files under /sys/kernel/pcm_kvm/, the
+ * default_mode parameter and the host feature set.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include "pcm_kvm.h"
+
+/* kvm.ko exports it for the vendor modules; indexed by enum cpuid_leafs. */
+extern u32 kvm_cpu_caps[];
+
+struct kobject *pcm_kobj;
+
+static DEFINE_MUTEX(pcm_baseline_lock);
+static struct pcm_fs pcm_baseline;		/* under pcm_baseline_lock */
+static bool pcm_baseline_set;
+
+static unsigned int pcm_default_mode_val = PCM_KVM_MODE_OFF;
+
+unsigned int pcm_default_mode(void)
+{
+	return READ_ONCE(pcm_default_mode_val);
+}
+
+/*
+ * Where KVM keeps its capability word for each of our words.  Words that
+ * KVM keeps in private indices (they moved between 6.1 and 6.12) fall back
+ * to the host's own CPUID.
+ */
+static const int pcm_kvm_cap_index[PCM_KVM_NR_WORDS_USED] = {
+	[PCM_KVM_W_1_ECX] = CPUID_1_ECX,
+	[PCM_KVM_W_1_EDX] = CPUID_1_EDX,
+	[PCM_KVM_W_6_EAX] = CPUID_6_EAX,
+	[PCM_KVM_W_7_0_EBX] = CPUID_7_0_EBX,
+	[PCM_KVM_W_7_0_ECX] = CPUID_7_ECX,
+	[PCM_KVM_W_7_0_EDX] = CPUID_7_EDX,
+	[PCM_KVM_W_7_1_EAX] = CPUID_7_1_EAX,
+	[PCM_KVM_W_7_1_EDX] = -1,
+	[PCM_KVM_W_D_1_EAX] = CPUID_D_1_EAX,
+	[PCM_KVM_W_8000_0001_ECX] = CPUID_8000_0001_ECX,
+	[PCM_KVM_W_8000_0001_EDX] = CPUID_8000_0001_EDX,
+	[PCM_KVM_W_8000_0007_EDX] = -1,
+	[PCM_KVM_W_8000_0008_EBX] = CPUID_8000_0008_EBX,
+	[PCM_KVM_W_8000_0021_EAX] = CPUID_8000_0021_EAX,
+};
+
+static u32 pcm_host_cpuid(u32 leaf, u32 subleaf, unsigned int reg)
+{
+	u32 regs[4];
+	u32 max = cpuid_eax(leaf & 0x80000000);
+
+	if (leaf > max)
+		return 0;
+	cpuid_count(leaf, subleaf, &regs[0], &regs[1], &regs[2], &regs[3]);
+	return regs[reg];
+}
+
+void pcm_host_features(struct pcm_fs *fs)
+{
+	struct pcm_fs known, kvm_class;
+	unsigned int w;
+
+	pcm_fs_zero(fs);
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		const struct pcm_word_desc *d = &pcm_words[w];
+
+		if (pcm_kvm_cap_index[w] >= 0)
+			fs->words[w] = READ_ONCE(kvm_cpu_caps[pcm_kvm_cap_index[w]]);
+		else
+			fs->words[w] = pcm_host_cpuid(d->leaf, d->subleaf, d->reg);
+	}
+	pcm_fs_known(&known);
+	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
+	pcm_fs_or(fs, fs, &kvm_class);
+	pcm_fs_and(fs, fs, &known);
+	pcm_fs_close(fs);
+}
+
+struct pcm_policy *pcm_policy_new(unsigned int mode)
+{
+	struct pcm_policy *pol;
+	struct pcm_fs base;
+	bool have_base;
+
+	mutex_lock(&pcm_baseline_lock);
+	base = pcm_baseline;
+	have_base = pcm_baseline_set;
+	mutex_unlock(&pcm_baseline_lock);
+
+	if (mode == PCM_KVM_MODE_BASELINE && !have_base) {
+		pr_warn("mode baseline: /sys/kernel/pcm_kvm/baseline is not set\n");
+		return ERR_PTR(-EINVAL);
+	}
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
+	if (!pol)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pol->ref);
+	pol->mode = mode;
+	if (pcm_mode_allow(mode, &base, &pol->allow)) {
+		kfree(pol);
+		return ERR_PTR(-EINVAL);
+	}
+	return pol;
+}
+
+static ssize_t pcm_show_fs(const struct pcm_fs *fs, char *buf)
+{
+	size_t n = pcm_fs_format(fs, buf, PAGE_SIZE - 1);
+
+	buf[n++] = '\n';
+	return n;
+}
+
+static ssize_t host_features_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	struct pcm_fs host;
+
+	pcm_host_features(&host);
+	return pcm_show_fs(&host, buf);
+}
+
+static ssize_t modes_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	unsigned int mode;
+	ssize_t n = 0;
+
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++)
+		n += sysfs_emit_at(buf, n, "%s%s", mode ? " " : "",
+				   pcm_mode_name(mode));
+	n += sysfs_emit_at(buf, n, "\n");
+	return n;
+}
+
+static ssize_t baseline_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct pcm_fs base;
+
+	mutex_lock(&pcm_baseline_lock);
+	base = pcm_baseline;
+	mutex_unlock(&pcm_baseline_lock);
+	return pcm_show_fs(&base, buf);
+}
+
+static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct pcm_fs want, host, missing;
+	const char *bad = NULL;
+	size_t badlen = 0;
+	char *names;
+	int ret;
+
+	ret = pcm_fs_parse(buf, count, &want, &bad, &badlen);
+	if (ret == -ENODATA) {
+		pr_warn("baseline: empty feature list\n");
+		return -EINVAL;
+	}
+	if (ret) {
+		pr_warn("baseline: unknown feature '%*pE'\n",
+			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
+		return -EINVAL;
+	}
+
+	pcm_host_features(&host);
+	pcm_fs_andnot(&missing, &want, &host);
+	if (!pcm_fs_empty(&missing)) {
+		names = kmalloc(PCM_FS_TEXT_MAX, GFP_KERNEL);
+		if (names)
+			pcm_fs_format(&missing, names, PCM_FS_TEXT_MAX);
+		pr_warn("baseline: this host cannot provide: %s\n",
+			names ? names : "(out of memory)");
+		kfree(names);
+		return -EINVAL;
+	}
+
+	mutex_lock(&pcm_baseline_lock);
+	pcm_baseline = want;
+	pcm_baseline_set = true;
+	mutex_unlock(&pcm_baseline_lock);
+	if (pcm_default_mode() == PCM_KVM_MODE_BASELINE)
+		pcm_vm_default_changed();
+	return count;
+}
+
+static struct kobj_attribute host_features_attr = __ATTR_RO(host_features);
+static struct kobj_attribute modes_attr = __ATTR_RO(modes);
+static struct kobj_attribute baseline_attr = __ATTR_RW(baseline);
+
+static struct attribute *pcm_attrs[] = {
+	&host_features_attr.attr,
+	&modes_attr.attr,
+	&baseline_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group pcm_attr_group = {
+	.attrs = pcm_attrs,
+};
+
+static int default_mode_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int old = pcm_default_mode();
+	int mode = pcm_mode_parse(val, strlen(val));
+	int ret;
+
+	if (mode < 0) {
+		pr_warn("default_mode: unknown mode '%*pE'\n",
+			(int)pcm_token_len(val, strlen(val)), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(pcm_default_mode_val, mode);
+	ret = pcm_vm_default_changed();
+	if (ret)
+		WRITE_ONCE(pcm_default_mode_val, old);
+	return ret;
+}
+
+static int default_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", pcm_mode_name(pcm_default_mode()));
+}
+
+static const struct kernel_param_ops default_mode_ops = {
+	.set = default_mode_set,
+	.get = default_mode_get,
+};
+
+module_param_cb(default_mode, &default_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(default_mode,
+		 "Mode of VMs created from now on: off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline");
+
+static int __init pcm_init(void)
+{
+	int ret;
+
+	pcm_kobj = kobject_create_and_add("pcm_kvm", kernel_kobj);
+	if (!pcm_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(pcm_kobj, &pcm_attr_group);
+	if (ret)
+		goto err_kobj;
+	ret = pcm_vm_init(pcm_kobj);
+	if (ret)
+		goto err_kobj;
+	ret = pcm_dev_init();
+	if (ret)
+		goto err_vm;
+	/* Hooks last: once they fire, everything they use must exist. */
+	ret = pcm_hooks_init();
+	if (ret)
+		goto err_dev;
+	pr_info("loaded (version %s, default_mode %s)\n", PCM_KVM_VERSION,
+		pcm_mode_name(pcm_default_mode()));
+	return 0;
+
+err_dev:
+	pcm_dev_exit();
+err_vm:
+	pcm_vm_exit();
+err_kobj:
+	kobject_put(pcm_kobj);
+	pcm_kobj = NULL;
+	return ret;
+}
+
+static void __exit pcm_exit(void)
+{
+	pcm_hooks_exit();
+	pcm_dev_exit();
+	pcm_vm_exit();
+	kobject_put(pcm_kobj);
+	pr_info("unloaded\n");
+}
+
+module_init(pcm_init);
+module_exit(pcm_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Processor compatibility mode for KVM");
+MODULE_VERSION(PCM_KVM_VERSION);

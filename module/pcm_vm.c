@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The registry of VMs pcm_kvm manages and their sysfs directories
+ * /sys/kernel/pcm_kvm/vms/<pid>-<fd>/.
+ *
+ * VMs are found from probe handlers (atomic context) through an RCU hash
+ * keyed by the struct kvm address.  sysfs directories cannot be created
+ * there, so an ordered workqueue adds and removes them; a VM's add always
+ * runs before its removal.
+ *
+ * Every registered VM holds a reference on this module, so the module
+ * cannot be unloaded while it manages a VM (rmmod fails with EBUSY).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include "pcm_kvm.h"
+
+static DEFINE_HASHTABLE(pcm_vm_hash, 8);
+static DEFINE_SPINLOCK(pcm_vm_hash_lock);	/* writers of pcm_vm_hash */
+static atomic64_t pcm_vm_serial = ATOMIC64_INIT(0);
+static atomic_t pcm_vm_nr = ATOMIC_INIT(0);
+
+static DEFINE_MUTEX(pcm_sysfs_lock);		/* pcm_vm_list, names, in_sysfs */
+static LIST_HEAD(pcm_vm_list);
+static struct kobject *pcm_vms_kobj;
+static struct workqueue_struct *pcm_wq;
+
+/* The policy new VMs start with; replaced when default_mode changes. */
+static struct pcm_policy __rcu *pcm_default_policy;
+static DEFINE_SPINLOCK(pcm_default_policy_lock);
+
+static struct pcm_vm *to_vm(struct kobject *kobj)
+{
+	return container_of(kobj, struct pcm_vm, kobj);
+}
+
+static void pcm_policy_release(struct kref *ref)
+{
+	struct pcm_policy *pol = container_of(ref, struct pcm_policy, ref);
+
+	kfree_rcu(pol, rcu);
+}
+
+void pcm_policy_put(struct pcm_policy *pol)
+{
+	if (pol)
+		kref_put(&pol->ref, pcm_policy_release);
+}
+
+int pcm_vm_default_changed(void)
+{
+	struct pcm_policy *pol, *old;
+
+	pol = pcm_policy_new(pcm_default_mode());
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+	spin_lock(&pcm_default_policy_lock);
+	old = rcu_replace_pointer(pcm_default_policy, pol,
+				  lockdep_is_held(&pcm_default_policy_lock));
+	spin_unlock(&pcm_default_policy_lock);
+	pcm_policy_put(old);
+	return 0;
+}
+
+unsigned int pcm_vm_count(void)
+{
+	return atomic_read(&pcm_vm_nr);
+}
+
+struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm)
+{
+	unsigned long key = (unsigned long)kvm;
+	struct pcm_vm *vm;
+
+	hash_for_each_possible_rcu(pcm_vm_hash, vm, hnode, key)
+		if (vm->key == key)
+			return vm;
+	return NULL;
+}
+
+static void pcm_vm_release(struct kobject *kobj)
+{
+	struct pcm_vm *vm = to_vm(kobj);
+
+	pcm_policy_put(rcu_dereference_protected(vm->policy, 1));
+	/* Probe handlers may still be reading it under RCU. */
+	kfree_rcu(vm, rcu);
+	module_put(THIS_MODULE);
+}
+
+static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", pcm_mode_name(pcm_vm_mode(to_vm(kobj))));
+}
+
+static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct pcm_vm *vm = to_vm(kobj);
+	int mode, ret;
+
+	mode = pcm_mode_parse(buf, count);
+	if (mode < 0) {
+		pr_warn("vms/%s/mode: unknown mode '%*pE'\n", kobject_name(kobj),
+			(int)pcm_token_len(buf, count), buf);
+		return -EINVAL;
+	}
+	ret = pcm_vm_set_mode(vm, mode);
+	return ret ? ret : count;
+}
+
+enum pcm_vm_view { PCM_VIEW_REQUESTED, PCM_VIEW_VISIBLE, PCM_VIEW_HIDDEN };
+
+static ssize_t pcm_vm_show_view(struct kobject *kobj, char *buf,
+				enum pcm_vm_view view)
+{
+	struct pcm_fs fs[3];
+	size_t n;
+	u32 flags;
+
+	pcm_vm_features(to_vm(kobj), &fs[PCM_VIEW_REQUESTED],
+			&fs[PCM_VIEW_VISIBLE], &fs[PCM_VIEW_HIDDEN], &flags);
+	n = pcm_fs_format(&fs[view], buf, PAGE_SIZE - 1);
+	buf[n++] = '\n';
+	return n;
+}
+
+static ssize_t requested_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	return pcm_vm_show_view(kobj, buf, PCM_VIEW_REQUESTED);
+}
+
+static ssize_t visible_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return pcm_vm_show_view(kobj, buf, PCM_VIEW_VISIBLE);
+}
+
+static ssize_t hidden_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return pcm_vm_show_view(kobj, buf, PCM_VIEW_HIDDEN);
+}
+
+static struct kobj_attribute pcm_vm_mode_attr = __ATTR_RW(mode);
+static struct kobj_attribute pcm_vm_requested_attr = __ATTR_RO(requested);
+static struct kobj_attribute pcm_vm_visible_attr = __ATTR_RO(visible);
+static struct kobj_attribute pcm_vm_hidden_attr = __ATTR_RO(hidden);
+
+static struct attribute *pcm_vm_attrs[] = {
+	&pcm_vm_mode_attr.attr,
+	&pcm_vm_requested_attr.attr,
+	&pcm_vm_visible_attr.attr,
+	&pcm_vm_hidden_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(pcm_vm);
+
+static const struct kobj_type pcm_vm_ktype = {
+	.release = pcm_vm_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = pcm_vm_groups,
+};
+
+static void pcm_vm_add_work(struct work_struct *work)
+{
+	struct pcm_vm *vm = container_of(work, struct pcm_vm, add_work);
+	struct pcm_vm *old;
+	char *name;
+	int ret;
+
+	mutex_lock(&pcm_sysfs_lock);
+	/*
+	 * The fd number of a VM whose fd was closed can be reused while the
+	 * VM lives on (vCPU fds hold it).  The name follows the fd: the older
+	 * VM becomes <pid>-<fd>-<serial>.
+	 */
+	list_for_each_entry(old, &pcm_vm_list, node) {
+		if (old->pid != vm->pid || old->fd != vm->fd || old->renamed)
+			continue;
+		name = kasprintf(GFP_KERNEL, "%d-%d-%llu", old->pid, old->fd,
+				 old->serial);
+		if (name && !kobject_rename(&old->kobj, name))
+			old->renamed = true;
+		kfree(name);
+	}
+	ret = kobject_add(&vm->kobj, pcm_vms_kobj, "%d-%d", vm->pid, vm->fd);
+	if (ret) {
+		pr_warn("vms/%d-%d: cannot create directory (%d)\n", vm->pid,
+			vm->fd, ret);
+	} else {
+		vm->in_sysfs = true;
+		list_add_tail(&vm->node, &pcm_vm_list);
+		kobject_uevent(&vm->kobj, KOBJ_ADD);
+	}
+	mutex_unlock(&pcm_sysfs_lock);
+}
+
+static void pcm_vm_del_work(struct work_struct *work)
+{
+	struct pcm_vm *vm = container_of(work, struct pcm_vm, del_work);
+
+	mutex_lock(&pcm_sysfs_lock);
+	if (vm->in_sysfs) {
+		list_del(&vm->node);
+		kobject_uevent(&vm->kobj, KOBJ_REMOVE);
+		kobject_del(&vm->kobj);
+		vm->in_sysfs = false;
+	}
+	mutex_unlock(&pcm_sysfs_lock);
+	atomic_dec(&pcm_vm_nr);
+	/* Runs on pcm_wq, which module exit drains, so module_put is safe. */
+	kobject_put(&vm->kobj);
+}
+
+void pcm_vm_created(struct kvm *kvm)
+{
+	struct pcm_policy *pol;
+	struct pcm_vm *vm;
+
+	if (!try_module_get(THIS_MODULE))
+		return;
+	vm = kzalloc(sizeof(*vm), GFP_ATOMIC);
+	if (!vm) {
+		pr_warn_ratelimited("out of memory: a new VM runs without a mode\n");
+		module_put(THIS_MODULE);
+		return;
+	}
+	kobject_init(&vm->kobj, &pcm_vm_ktype);
+	INIT_WORK(&vm->add_work, pcm_vm_add_work);
+	INIT_WORK(&vm->del_work, pcm_vm_del_work);
+	INIT_LIST_HEAD(&vm->node);
+	raw_spin_lock_init(&vm->lock);
+	vm->key = (unsigned long)kvm;
+	vm->serial = atomic64_inc_return(&pcm_vm_serial);
+	vm->pid = task_tgid_nr(current);
+	vm->fd = -1;
+
+	rcu_read_lock();
+	pol = rcu_dereference(pcm_default_policy);
+	if (pol && !kref_get_unless_zero(&pol->ref))
+		pol = NULL;
+	rcu_read_unlock();
+	if (!pol) {
+		pr_warn_ratelimited("no default policy: a new VM runs without a mode\n");
+		kfree(vm);
+		module_put(THIS_MODULE);
+		return;
+	}
+	RCU_INIT_POINTER(vm->policy, pol);
+
+	atomic_inc(&pcm_vm_nr);
+	spin_lock(&pcm_vm_hash_lock);
+	hash_add_rcu(pcm_vm_hash, &vm->hnode, vm->key);
+	spin_unlock(&pcm_vm_hash_lock);
+}
+
+void pcm_vm_fd_known(struct kvm *kvm, int fd)
+{
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(kvm);
+	if (vm && vm->pid == task_tgid_nr(current)) {
+		raw_spin_lock(&vm->lock);
+		if (!vm->dead && vm->fd < 0) {
+			vm->fd = fd;
+			queue_work(pcm_wq, &vm->add_work);
+		}
+		raw_spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+}
+
+void pcm_vm_destroyed(struct kvm *kvm)
+{
+	struct pcm_vm *vm;
+
+	spin_lock(&pcm_vm_hash_lock);
+	vm = pcm_vm_lookup(kvm);
+	if (vm)
+		hash_del_rcu(&vm->hnode);
+	spin_unlock(&pcm_vm_hash_lock);
+	if (!vm)
+		return;
+
+	raw_spin_lock(&vm->lock);
+	vm->dead = true;
+	queue_work(pcm_wq, &vm->del_work);
+	raw_spin_unlock(&vm->lock);
+}
+
+/*
+ * A VM named by one of its file descriptors.  Only files KVM_CREATE_VM made
+ * ("kvm-vm" anon inodes) whose VM is registered qualify.
+ */
+struct pcm_vm *pcm_vm_get_by_file(struct file *file)
+{
+	struct pcm_vm *vm = NULL;
+
+	if (strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
+		return NULL;
+	rcu_read_lock();
+	vm = pcm_vm_lookup(file->private_data);
+	if (vm && !kobject_get_unless_zero(&vm->kobj))
+		vm = NULL;
+	rcu_read_unlock();
+	return vm;
+}
+
+void pcm_vm_put(struct pcm_vm *vm)
+{
+	kobject_put(&vm->kobj);
+}
+
+int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
+{
+	struct pcm_policy *pol, *old;
+	int ret = 0;
+
+	pol = pcm_policy_new(mode);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+
+	raw_spin_lock(&vm->lock);
+	if (vm->dead) {
+		ret = -ENODEV;
+	} else if (vm->ran) {
+		ret = -EBUSY;
+	} else {
+		old = rcu_replace_pointer(vm->policy, pol, lockdep_is_held(&vm->lock));
+		pol = old;
+	}
+	raw_spin_unlock(&vm->lock);
+	pcm_policy_put(pol);
+	if (ret == -EBUSY)
+		pr_warn("VM %d-%d: mode %s refused: the VM has already run\n",
+			vm->pid, vm->fd, pcm_mode_name(mode));
+	return ret;
+}
+
+unsigned int pcm_vm_mode(struct pcm_vm *vm)
+{
+	unsigned int mode;
+
+	rcu_read_lock();
+	mode = rcu_dereference(vm->policy)->mode;
+	rcu_read_unlock();
+	return mode;
+}
+
+void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
+		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags)
+{
+	struct pcm_fs allow, known;
+	bool masked, set;
+
+	rcu_read_lock();
+	allow = rcu_dereference(vm->policy)->allow;
+	rcu_read_unlock();
+
+	raw_spin_lock(&vm->lock);
+	*requested = vm->requested;
+	masked = vm->stored_masked;
+	set = vm->cpuid_set;
+	if (masked)
+		pcm_fs_and(&allow, &allow, &vm->set_allow);
+	*flags = (set ? PCM_KVM_VM_CPUID_SET : 0) |
+		 (vm->ran ? PCM_KVM_VM_RAN : 0) |
+		 (masked ? PCM_KVM_VM_STORED_MASKED : 0);
+	raw_spin_unlock(&vm->lock);
+
+	/* What the guest sees: KVM's entries narrowed by the live policy. */
+	pcm_fs_and(visible, requested, &allow);
+	pcm_fs_close(visible);
+	pcm_fs_known(&known);
+	pcm_fs_and(visible, visible, &known);
+	pcm_fs_andnot(hidden, requested, visible);
+}
+
+int pcm_vm_init(struct kobject *parent)
+{
+	int ret;
+
+	pcm_wq = alloc_ordered_workqueue("pcm_kvm", 0);
+	if (!pcm_wq)
+		return -ENOMEM;
+	ret = pcm_vm_default_changed();
+	if (ret)
+		goto err_wq;
+	pcm_vms_kobj = kobject_create_and_add("vms", parent);
+	if (!pcm_vms_kobj) {
+		ret = -ENOMEM;
+		goto err_pol;
+	}
+	return 0;
+
+err_pol:
+	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
+err_wq:
+	destroy_workqueue(pcm_wq);
+	return ret;
+}
+
+void pcm_vm_exit(void)
+{
+	/* No hook runs any more and no VM holds the module: drain the work. */
+	destroy_workqueue(pcm_wq);
+	WARN_ON(!list_empty(&pcm_vm_list));
+	kobject_put(pcm_vms_kobj);
+	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
+	/* kfree_rcu() callbacks must not outlive the module's data. */
+	rcu_barrier();
+}

@@ -15,12 +15,11 @@ const struct pcm_feature pcm_features[PCM_NR_FEATURES] = {
 #include "pcm_features.def"
 };
 
-#define PCM_WORD_DESC(n, l, s, r) \
-	[PCM_KVM_W_##n] = { .name = #n, .leaf = l, .subleaf = s, .reg = r },
+#define PCM_WORD(n, l, s, r) \
+	[PCM_KVM_W_##n] = { .name = #n, .leaf = l, .subleaf = s, .reg = PCM_KVM_##r },
 const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
-	PCM_KVM_WORDS(PCM_WORD_DESC)
+#include "pcm_features.def"
 };
-#undef PCM_WORD_DESC
 
 struct pcm_dep {
 	u16 id;

@@ -16,19 +16,19 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 #include <linux/kvm.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+#include <linux/types.h>
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
 #endif
 
 #include <linux/pcm_kvm.h>
 
 enum pcm_feature_id {
-#define PCM_FEATURE(id, name, alias, word, bit, cls, level) PCM_F_##id,
+#define PCM_FEATURE(id, ...) PCM_F_##id,
 #include "pcm_features.def"
 	PCM_NR_FEATURES
 };

@@ -5,12 +5,13 @@
  * Every structure starts with a __u32 size that the caller sets to
  * sizeof(struct); the module refuses any other value with EINVAL, and the
  * ioctl numbers encode the size too.  Feature sets cross this ABI as raw
- * CPUID register words (PCM_KVM_WORDS below), so a tool can compare two sets
+ * CPUID register words (enum pcm_kvm_word below), so a tool can compare two sets
  * without a table of feature names.
  */
 #ifndef _UAPI_LINUX_PCM_KVM_H
 #define _UAPI_LINUX_PCM_KVM_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -25,33 +26,27 @@
 #define PCM_KVM_EDX	3
 
 /*
- * The feature words: X(index name, leaf, subleaf, register).  Word N of a
- * struct pcm_kvm_featureset holds that register as the guest (or host) sees
- * it, restricted to the bits pcm_kvm knows.  New words are only appended.
+ * The feature words.  Word N of a struct pcm_kvm_featureset holds one CPUID
+ * output register as the guest (or host) sees it, restricted to the bits
+ * pcm_kvm knows.  New words are only appended.
  */
-#define PCM_KVM_WORDS(X)						\
-	X(1_ECX,	0x00000001, 0, PCM_KVM_ECX)			\
-	X(1_EDX,	0x00000001, 0, PCM_KVM_EDX)			\
-	X(6_EAX,	0x00000006, 0, PCM_KVM_EAX)			\
-	X(7_0_EBX,	0x00000007, 0, PCM_KVM_EBX)			\
-	X(7_0_ECX,	0x00000007, 0, PCM_KVM_ECX)			\
-	X(7_0_EDX,	0x00000007, 0, PCM_KVM_EDX)			\
-	X(7_1_EAX,	0x00000007, 1, PCM_KVM_EAX)			\
-	X(7_1_EDX,	0x00000007, 1, PCM_KVM_EDX)			\
-	X(D_1_EAX,	0x0000000d, 1, PCM_KVM_EAX)			\
-	X(8000_0001_ECX, 0x80000001, 0, PCM_KVM_ECX)			\
-	X(8000_0001_EDX, 0x80000001, 0, PCM_KVM_EDX)			\
-	X(8000_0007_EDX, 0x80000007, 0, PCM_KVM_EDX)			\
-	X(8000_0008_EBX, 0x80000008, 0, PCM_KVM_EBX)			\
-	X(8000_0021_EAX, 0x80000021, 0, PCM_KVM_EAX)
-
-#define PCM_KVM__WORD_ENUM(n, l, s, r) PCM_KVM_W_##n,
 enum pcm_kvm_word {
-	PCM_KVM_WORDS(PCM_KVM__WORD_ENUM)
+	PCM_KVM_W_1_ECX,		/* leaf 0x00000001.0 ECX */
+	PCM_KVM_W_1_EDX,		/* leaf 0x00000001.0 EDX */
+	PCM_KVM_W_6_EAX,		/* leaf 0x00000006.0 EAX */
+	PCM_KVM_W_7_0_EBX,		/* leaf 0x00000007.0 EBX */
+	PCM_KVM_W_7_0_ECX,		/* leaf 0x00000007.0 ECX */
+	PCM_KVM_W_7_0_EDX,		/* leaf 0x00000007.0 EDX */
+	PCM_KVM_W_7_1_EAX,		/* leaf 0x00000007.1 EAX */
+	PCM_KVM_W_7_1_EDX,		/* leaf 0x00000007.1 EDX */
+	PCM_KVM_W_D_1_EAX,		/* leaf 0x0000000d.1 EAX */
+	PCM_KVM_W_8000_0001_ECX,	/* leaf 0x80000001.0 ECX */
+	PCM_KVM_W_8000_0001_EDX,	/* leaf 0x80000001.0 EDX */
+	PCM_KVM_W_8000_0007_EDX,	/* leaf 0x80000007.0 EDX */
+	PCM_KVM_W_8000_0008_EBX,	/* leaf 0x80000008.0 EBX */
+	PCM_KVM_W_8000_0021_EAX,	/* leaf 0x80000021.0 EAX */
 	PCM_KVM_NR_WORDS_USED
 };
-
-#undef PCM_KVM__WORD_ENUM
 
 /* Fixed size on the ABI; words past PCM_KVM_NR_WORDS_USED are zero. */
 #define PCM_KVM_NWORDS	16
@@ -103,9 +98,9 @@ struct pcm_kvm_vm_features {
 };
 
 /* pcm_kvm_vm_features.flags on return */
-#define PCM_KVM_VM_CPUID_SET	(1U << 0)	/* the VMM has set CPUID */
-#define PCM_KVM_VM_RAN		(1U << 1)	/* a vCPU ran: mode frozen */
-#define PCM_KVM_VM_STORED_MASKED (1U << 2)	/* KVM's stored CPUID is masked */
+#define PCM_KVM_VM_CPUID_SET	_BITUL(0)	/* the VMM has set CPUID */
+#define PCM_KVM_VM_RAN		_BITUL(1)	/* a vCPU ran: mode frozen */
+#define PCM_KVM_VM_STORED_MASKED _BITUL(2)	/* KVM's stored CPUID is masked */
 
 #define PCM_KVM_IOC_MAGIC	0xC7
 

@@ -1,0 +1,522 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/pcmctl/test.sh - unit tests of pcmctl that need no kernel module.
+#
+# Builds pcmctl (make -C tools/pcmctl), then checks the command line, the
+# feature-list parser, the mode tables and the CPUID dump decoder against
+# the real dumps in shared/cpuid, found as ../shared/cpuid next to the
+# checkout root (`git rev-parse --show-toplevel`); the dump tests are
+# skipped with a message when that directory is absent.
+#
+# Output is TAP; the last line is "pcmctl: N passed, N failed, N skipped".
+# Exit status: 0 when nothing failed, 1 otherwise.
+#
+# Environment:
+#   PCMCTL             the binary to test (default: tools/pcmctl/pcmctl,
+#                      built first)
+#   PCMCTL_CPUID_DIR   the dump directory (default: ../shared/cpuid)
+#
+# Many checks are single-quoted strings for eval, expanded when they run.
+# shellcheck disable=SC2016
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
+	top=$(cd "$here/../.." && pwd -P)
+cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
+
+if [ -z "${PCMCTL:-}" ]; then
+	if ! make -C "$here" -s pcmctl >&2; then
+		echo "Bail out! pcmctl does not build"
+		echo "pcmctl: 0 passed, 1 failed"
+		exit 1
+	fi
+	PCMCTL=$here/pcmctl
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+passed=0
+failed=0
+skipped=0
+
+ok() {		# ok DESC: record a pass
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {	# not_ok DESC [DIAGNOSTIC...]: record a failure
+	local d=$1 line
+	shift
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $d"
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/#   /'
+	done
+}
+
+skip() {	# skip DESC REASON
+	n=$((n + 1))
+	skipped=$((skipped + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+note() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# run ARGS...: run pcmctl, leaving $out, $err and $rc.
+run() {
+	out=$("$PCMCTL" "$@" 2>"$tmp/stderr")
+	rc=$?
+	err=$(<"$tmp/stderr")
+}
+
+# expect DESC RC [STDOUT-REGEX [STDERR-REGEX]] after run: checks the exit
+# status and that stdout / stderr match the extended regexes (empty: any).
+expect() {
+	local d=$1 want=$2 ore=${3:-} ere=${4:-}
+
+	if [ "$rc" != "$want" ]; then
+		not_ok "$d" "exit status $rc, expected $want" "stdout: $out" "stderr: $err"
+	elif [ -n "$ore" ] && ! grep -Eq -- "$ore" <<<"$out"; then
+		not_ok "$d" "stdout does not match /$ore/:" "$out"
+	elif [ -n "$ere" ] && ! grep -Eq -- "$ere" <<<"$err"; then
+		not_ok "$d" "stderr does not match /$ere/:" "$err"
+	else
+		ok "$d"
+	fi
+}
+
+# expect_out DESC RC TEXT after run: the exit status, and stdout is TEXT.
+expect_out() {
+	if [ "$rc" != "$2" ]; then
+		not_ok "$1" "exit status $rc, expected $2" "stdout: $out" "stderr: $err"
+	elif [ "$out" != "$3" ]; then
+		not_ok "$1" "stdout:" "$out" "expected:" "$3"
+	else
+		ok "$1"
+	fi
+}
+
+# check DESC COMMAND...: pass when the command succeeds.  It runs in a
+# subshell, so an "eval" command may "exit 1".
+check() {
+	local d=$1
+
+	shift
+	if ("$@"); then
+		ok "$d"
+	else
+		not_ok "$d" "failed: $*"
+	fi
+}
+
+# The value of "KEY: value" in $out.
+field() {
+	sed -n "s/^$1: //p" <<<"$out" | head -n1
+}
+
+# has_word LIST WORD: WORD is one of the blank-separated LIST.
+has_word() {
+	[[ " $1 " == *" $2 "* ]]
+}
+
+# ---------------------------------------------------------------------------
+# Command line
+
+run --help
+expect "--help exits 0" 0 "^Usage: pcmctl"
+for c in modes features decode host vm set-mode parse "Exit status"; do
+	if grep -q -- "$c" <<<"$out"; then
+		ok "--help documents '$c'"
+	else
+		not_ok "--help documents '$c'" "$out"
+	fi
+done
+
+run
+expect "no command: usage error" 2 "" "missing command"
+run frobnicate
+expect "unknown command: usage error naming it" 2 "" "frobnicate"
+run modes --html
+expect "modes with a bad option: usage error" 2
+run features --html
+expect "features with a bad option: usage error" 2
+run decode
+expect "decode without --from-cpuid: usage error" 2
+run decode --from-cpuid
+expect "decode without FILE: usage error" 2
+run host extra
+expect "host with an argument: usage error" 2
+run vm 12x-3
+expect "vm with a malformed PID-FD: usage error naming it" 2 "" "12x-3"
+run vm 0-3
+expect "vm with PID 0: usage error" 2
+run set-mode 1-2
+expect "set-mode without MODE: usage error" 2
+run set-mode 1-2 x86-64-v5
+expect "set-mode with an unknown mode: usage error naming it" 2 "" "x86-64-v5"
+run set-mode 1 min
+expect "set-mode with a malformed PID-FD: usage error" 2
+
+if [ ! -e /dev/pcm_kvm ]; then
+	run host
+	expect "host without the module: operational failure" 1 "" "/dev/pcm_kvm"
+	run vm 1-1
+	expect "vm of a VM that does not exist: operational failure" 1
+else
+	skip "host without the module" "/dev/pcm_kvm exists"
+	skip "vm of a VM that does not exist" "/dev/pcm_kvm exists"
+fi
+
+# vm, on a sysfs tree made here
+sys=$tmp/sysfs
+mkdir -p "$sys/vms/123-4" "$sys/vms/99-10"
+echo x86-64-v2 >"$sys/vms/123-4/mode"
+echo "fpu sse avx" >"$sys/vms/123-4/requested"
+echo "fpu sse" >"$sys/vms/123-4/visible"
+echo "avx" >"$sys/vms/123-4/hidden"
+echo off >"$sys/vms/99-10/mode"
+PCMCTL_SYSFS=$sys run vm 123-4
+expect_out "vm PID-FD: shows mode, requested, visible, hidden" 0 \
+	"vm: 123-4
+mode: x86-64-v2
+requested: fpu sse avx
+visible: fpu sse
+hidden: avx"
+PCMCTL_SYSFS=$sys run vm
+expect_out "vm: lists the VMs with their modes" 0 "123-4 x86-64-v2
+99-10 off"
+PCMCTL_SYSFS=$sys run vm 5-6
+expect "vm of an unknown VM: operational failure naming it" 1 "" "5-6"
+rm -r "${sys:?}/vms/"*
+PCMCTL_SYSFS=$sys run vm
+expect_out "vm: no VM" 0 "no VM"
+
+# ---------------------------------------------------------------------------
+# parse
+
+run parse "sse4.2,AVX lzcnt  pni"
+expect "parse: aliases, case, commas and blanks; table order" 0 "^pni sse4_2 avx abm$"
+run parse sse4_2 SSE4-2 sse4.2
+expect "parse: one name however spelt, printed once" 0 "^sse4_2$"
+run parse xsave,avx
+expect "parse: a closed list prints no note" 0 "^xsave avx$"
+check "parse: a closed list prints no note (stderr empty)" test -z "$err"
+run parse avx
+expect "parse: an unclosed list is noted" 0 "^avx$" "avx \\(needs xsave\\)"
+run parse avx,frobnicate,sse
+expect "parse: an unknown name is an error naming it" 1 "" "'frobnicate'"
+check "parse: the error names only the bad token" \
+	eval '! grep -q "avx\|sse" <<<"$err"'
+run parse sse2 "sse3 sse9"
+expect "parse: an unknown name in a later argument" 1 "" "'sse9'"
+run parse "$(printf 'x%.0s' {1..40})"
+expect "parse: an overlong name is an error" 1 "" "xxxxxxxx"
+run parse " , ,"
+expect "parse: a list without names is an error" 1 "" "no feature name"
+run parse
+expect "parse without LIST: usage error" 2
+
+# Every name and alias of the table parses back to itself.
+run features
+names=$(awk 'NR > 1 { print $1 }' <<<"$out" | tr '\n' ' ')
+names=${names% }
+aliases=$(awk 'NR > 1 && $2 != "-" { print $1 "=" $2 }' <<<"$out")
+nfeat=$(wc -w <<<"$names")
+run parse "$names"
+expect "parse: every feature name of the table round-trips ($nfeat names)" 0 "^${names}\$"
+bad=""
+while IFS='=' read -r name alias; do
+	run parse "$alias"
+	[ "$rc" = 0 ] && [ "$out" = "$name" ] || bad+=" $alias->$out"
+done <<<"$aliases"
+check "parse: every QEMU alias gives its canonical name${bad:+ (bad:$bad)}" test -z "$bad"
+
+# ---------------------------------------------------------------------------
+# modes, features
+
+run modes
+expect "modes: exits 0" 0
+# shellcheck disable=SC2034 # used by the eval checks below
+{
+	min=$(field min)
+	v2=$(field x86-64-v2)
+	v3=$(field x86-64-v3)
+	v4=$(field x86-64-v4)
+}
+check "modes: min lacks sse4_2" eval '! has_word "$min" sse4_2'
+check "modes: min has the psABI v1 set and lm, nx, syscall" eval \
+	'for f in cmov cx8 fpu fxsr mmx syscall sse sse2 lm nx; do has_word "$min" $f || exit 1; done'
+check "modes: x86-64-v2 has the psABI v2 set" eval \
+	'for f in cx16 lahf_lm popcnt pni sse4_1 sse4_2 ssse3; do has_word "$v2" $f || exit 1; done'
+check "modes: x86-64-v2 lacks avx" eval '! has_word "$v2" avx'
+check "modes: x86-64-v3 has the psABI v3 set" eval \
+	'for f in avx avx2 bmi1 bmi2 f16c fma abm movbe xsave; do has_word "$v3" $f || exit 1; done'
+check "modes: x86-64-v3 lacks avx512f" eval '! has_word "$v3" avx512f'
+check "modes: x86-64-v4 has the psABI v4 set" eval \
+	'for f in avx512f avx512bw avx512cd avx512dq avx512vl; do has_word "$v4" $f || exit 1; done'
+check "modes: every mode passes KVM features through" eval \
+	'for l in "$min" "$v2" "$v3" "$v4"; do has_word "$l" x2apic && has_word "$l" hypervisor || exit 1; done'
+check "modes: osxsave is hidden with xsave in min" eval '! has_word "$min" osxsave'
+check "modes: each level includes the one below" eval \
+	'for f in $min; do has_word "$v2" $f || exit 1; done;
+	 for f in $v2; do has_word "$v3" $f || exit 1; done;
+	 for f in $v3; do has_word "$v4" $f || exit 1; done'
+check "modes: baseline is described by its sysfs file" \
+	grep -q "^baseline: .*/sys/kernel/pcm_kvm/baseline" <<<"$out"
+
+run modes --markdown
+expect "modes --markdown: exits 0" 0 \
+	"^\\| Feature \\| CPUID leaf.subleaf reg\\[bit\\] \\| min \\| x86-64-v2 \\| x86-64-v3 \\| x86-64-v4 \\|$"
+md=$out
+# row FEATURE -> "min v2 v3 v4" cells of its row, each "Y" or "-".
+row() {
+	awk -F'|' -v f="\`$1\`" '
+		{ for (i = 2; i <= NF; i++) gsub(/^ +| +$/, "", $i) }
+		$2 == f { r = ""
+			  for (i = 4; i <= 7; i++) r = r ($i == "✓" ? "Y" : ($i == "" ? "-" : "?")) " "
+			  print r }' <<<"$md"
+}
+check "modes --markdown: sse4_2 under x86-64-v2 and later, not min" \
+	test "$(row sse4_2)" = "- Y Y Y "
+check "modes --markdown: sse4_2 row gives its CPUID location" \
+	grep -Fq '| `sse4_2` | 0x1.0 ECX[20] |' <<<"$md"
+check "modes --markdown: fpu in every mode" test "$(row fpu)" = "Y Y Y Y "
+check "modes --markdown: avx2 from x86-64-v3" test "$(row avx2)" = "- - Y Y "
+check "modes --markdown: avx512f only in x86-64-v4" test "$(row avx512f)" = "- - - Y "
+check "modes --markdown: a feature no level allows has no row (sse4a)" \
+	test -z "$(row sse4a)"
+check "modes --markdown: every table row has 6 cells" eval \
+	'! grep "^|" <<<"$md" | awk -F"|" "NF != 8 { bad = 1 } END { exit !bad }"'
+check "modes --markdown: KVM/INFO/INV/SCRUB classes pass through" eval \
+	'for c in KVM INFO INV SCRUB; do grep -q "^| $c: .* | ✓ | ✓ | ✓ | ✓ |$" <<<"$md" || exit 1; done'
+check "modes --markdown: closure hides osxsave in min (needs xsave)" \
+	grep -q '^- min: .*`osxsave` (needs `xsave`)' <<<"$md"
+check "modes --markdown: nothing hidden by closure in x86-64-v4" \
+	grep -q '^- x86-64-v4: none$' <<<"$md"
+check "modes --markdown: table rows agree with modes" eval '
+	for f in $v2; do
+		r=$(row "$f"); [ -z "$r" ] || [ "${r:2:1}" = Y ] || exit 1
+	done'
+
+run features --markdown
+expect "features --markdown: exits 0" 0 \
+	'^\| `sse4_2` \| `sse4\.2` \| 0x1\.0 ECX\[20\] \| HW \| x86-64-v2 \| `sse4_1` \|$'
+check "features --markdown: one row per feature" \
+	test "$(grep -c '^| `' <<<"$out")" = "$nfeat"
+check "features --markdown: a KVM feature has no level (x2apic)" \
+	grep -Fq '| `x2apic` | - | 0x1.0 ECX[21] | KVM | - | `apic` |' <<<"$out"
+check "features --markdown: a level-less HW feature says none (aes)" \
+	grep -Fq '| `aes` | - | 0x1.0 ECX[25] | HW | none | `sse2` |' <<<"$out"
+
+# ---------------------------------------------------------------------------
+# decode: the parser, on dumps made here
+
+sample='CPU:
+   0x00000000 0x00: eax=0x0000000b ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69
+   0x00000001 0x00: eax=0x000106a2 ebx=0x00100800 ecx=0x00bce3bd edx=0xbfebfbff
+   0x00000007 0x00: eax=0x00000000 ebx=0x00000000 ecx=0x00000000 edx=0x00000000
+   0x80000000 0x00: eax=0x80000008 ebx=0x00000000 ecx=0x00000000 edx=0x00000000
+   0x80000001 0x00: eax=0x00000000 ebx=0x00000000 ecx=0x00000001 edx=0x28100800'
+printf '%s\n' "$sample" >"$tmp/good.cpuid"
+run decode --from-cpuid "$tmp/good.cpuid"
+expect "decode: a small Nehalem-like dump" 0 "^level: x86-64-v2$"
+check "decode: vendor" test "$(field vendor)" = GenuineIntel
+check "decode: family/model/stepping" \
+	test "$(field family) $(field model) $(field stepping)" = "0x6 (6) 0x1a (26) 0x2 (2)"
+check "decode: feature names" eval 'has_word "$(field features)" sse4_2 && ! has_word "$(field features)" avx'
+check "decode: what the next level lacks" eval \
+	'has_word "$(field "missing for x86-64-v3")" avx2'
+
+run decode --from-cpuid - <"$tmp/good.cpuid"
+expect "decode: - reads standard input" 0 "^level: x86-64-v2$"
+
+printf '%s\n' "$sample" | sed 's/$/\r/' >"$tmp/crlf.cpuid"
+run decode --from-cpuid "$tmp/crlf.cpuid"
+expect "decode: CRLF line ends" 0 "^level: x86-64-v2$"
+
+{ echo "CPU 0:"; printf '%s\n' "$sample" | tail -n +2
+  echo "CPU 1:"; printf '%s\n' "$sample" | tail -n +2 | sed 's/ecx=0x00bce3bd/ecx=0x00000000/'
+  echo "trailing garbage after the first CPU is not read"; } >"$tmp/multi.cpuid"
+run decode --from-cpuid "$tmp/multi.cpuid"
+expect "decode: only the first CPU of a multi-CPU dump" 0 "^level: x86-64-v2$"
+
+# bad_dump DESC LINE-NO STDERR-REGEX: the dump in $tmp/bad.cpuid is refused.
+bad_dump() {
+	run decode --from-cpuid "$tmp/bad.cpuid"
+	expect "decode refuses $1" 1 "" "bad\\.cpuid${2:+:$2}: .*$3"
+}
+{ printf '%s\n' "$sample" | head -3; echo "   0x00000002 0x00: eax=0x00000001 ebx=0x00000002 ecx=0x00000003"; } >"$tmp/bad.cpuid"
+bad_dump "a line without edx, naming the line" 4 "edx"
+{ printf '%s\n' "$sample" | head -2; echo "hello world"; } >"$tmp/bad.cpuid"
+bad_dump "a line of text, naming the line" 3 "hello world"
+{ printf '%s\n' "$sample" | head -2; echo "   0x00000002 0x00: eax=0x1 ebx=0x2 ecx=0x3 edx=0x4 esi=0x5"; } >"$tmp/bad.cpuid"
+bad_dump "text after edx" 3 "after edx"
+{ printf '%s\n' "$sample" | head -2; echo "   0x00000002 0x00: eax=0x100000000 ebx=0x2 ecx=0x3 edx=0x4"; } >"$tmp/bad.cpuid"
+bad_dump "a value over 32 bits" 3 "eax"
+{ printf '%s\n' "$sample" | head -2; echo "   0x00000002 0x00: eax=12 ebx=0x2 ecx=0x3 edx=0x4"; } >"$tmp/bad.cpuid"
+bad_dump "a value without 0x" 3 "eax"
+{ printf '%s\n' "$sample" | head -2; echo "   0x00000002: eax=0x1 ebx=0x2 ecx=0x3 edx=0x4"; } >"$tmp/bad.cpuid"
+bad_dump "a line without sub-leaf" 3 "sub-leaf"
+{ printf '%s\n' "$sample"; printf '%s\n' "$sample" | sed -n 3p; } >"$tmp/bad.cpuid"
+bad_dump "a repeated leaf" 7 "repeats line 3"
+: >"$tmp/bad.cpuid"
+bad_dump "an empty file" "" "no CPUID register line"
+printf '%s\n' "$sample" | sed 2d >"$tmp/bad.cpuid"
+bad_dump "a dump without leaf 0" "" "no leaf 0x00000000"
+run decode --from-cpuid "$tmp/does-not-exist.cpuid"
+expect "decode: a missing file is an operational failure" 1 "" "does-not-exist"
+
+# ---------------------------------------------------------------------------
+# decode: the real dumps
+
+# Intel sets SYSCALL (0x80000001 EDX bit 11) only when CPUID runs in 64-bit
+# mode; with_syscall FILE prints the dump with that bit set.
+with_syscall() {
+	local line
+
+	while IFS= read -r line; do
+		if [[ $line =~ ^(\ *0x80000001\ 0x00:.*edx=)(0x[0-9a-fA-F]+)(.*)$ ]]; then
+			printf '%s0x%08x%s\n' "${BASH_REMATCH[1]}" \
+				$((BASH_REMATCH[2] | 0x800)) "${BASH_REMATCH[3]}"
+		else
+			printf '%s\n' "$line"
+		fi
+	done <"$1"
+}
+
+# Expected levels: "dump raw-level level-with-syscall".  raw is what the
+# file says; the second column is for the 32-bit dumps once syscall is set.
+# icx_04, sandybridgeep and piledriver lack leaf 0xD sub-leaf 1 (xsaveopt
+# and friends), which caps icx_04 at x86-64-v2; see the 0xD.1 test below.
+expected_levels='
+alderlake_02      none      x86-64-v4
+bergamo_04        x86-64-v4 x86-64-v4
+broadwelle_01     x86-64-v3 x86-64-v3
+cascadelakesp     none      x86-64-v4
+genoa_01          x86-64-v4 x86-64-v4
+graniterapids_03  none      x86-64-v4
+gulftown          none      x86-64-v2
+haswellep_00      x86-64-v3 x86-64-v3
+icx_04            x86-64-v2 x86-64-v2
+istanbul          min       min
+milan_02          x86-64-v3 x86-64-v3
+nehalem-ep        none      x86-64-v2
+piledriver        x86-64-v2 x86-64-v2
+rome              x86-64-v3 x86-64-v3
+sandybridgeep     none      x86-64-v2
+sapphirerapids_05 none      x86-64-v4
+skylakexeon       x86-64-v4 x86-64-v4
+turin_01          x86-64-v4 x86-64-v4
+zen               x86-64-v3 x86-64-v3
+'
+
+# Features a dump must have (+name) or lack (-name).
+expected_features='
+nehalem-ep    +sse4_2 +popcnt +rdtscp +lahf_lm -avx -pcid -xsave
+gulftown      +sse4_2 +aes +pclmulqdq -avx
+sandybridgeep +avx +xsave +pcid -avx2 -f16c
+haswellep_00  +avx2 +fma +movbe +bmi2 +abm +pdpe1gb -avx512f -smap
+broadwelle_01 +adx +rdseed +smap -avx512f
+skylakexeon   +avx512f +avx512bw +avx512vl +pku +xsaves +clwb
+icx_04        +avx512_vbmi2 +avx512_vnni +gfni +vaes +la57 -xsaveopt
+sapphirerapids_05 +amx_tile +amx_bf16 +avx512_fp16 +serialize +xfd
+istanbul      +3dnow +3dnowext +sse4a +abm -ssse3 -sse4_1
+piledriver    +xop +fma4 +fma +avx +tbm -avx2 -bmi2
+zen           +sse4a +clzero +avx2 +smap -pcid -avx512f -pku
+rome          +clwb +rdpid +wbnoinvd -pcid -avx512f
+milan_02      +pcid +invpcid +pku +vaes -avx512f
+genoa_01      +avx512f +avx512_bf16 +autoibrs +pku
+turin_01      +avx512_vp2intersect +avx_vnni +avx512f
+'
+
+declare -A readme_vendor readme_sig
+if [ -f "$cpuid_dir/README.md" ]; then
+	while IFS='|' read -r _ file vendor sig _; do
+		file=$(xargs <<<"$file")
+		[[ $file == *.cpuid ]] || continue
+		readme_vendor[$file]=$(xargs <<<"$vendor")
+		readme_sig[$file]=$(xargs <<<"$sig")
+	done <"$cpuid_dir/README.md"
+fi
+
+if ! compgen -G "$cpuid_dir/*.cpuid" >/dev/null; then
+	skip "decode of the shared CPUID dumps" "no dumps in $cpuid_dir"
+else
+	no_syscall=""
+	no_lm=""
+	for f in "$cpuid_dir"/*.cpuid; do
+		base=$(basename "$f" .cpuid)
+		run decode --from-cpuid "$f"
+		expect "decode $base: exits 0" 0 "^level: "
+		[ "$rc" = 0 ] || continue
+		feats=$(field features)
+		level=$(field level)
+		has_word "$feats" syscall || no_syscall+=" $base"
+		has_word "$feats" lm || no_lm+=" $base"
+
+		if [ -n "${readme_vendor[$base.cpuid]:-}" ]; then
+			check "decode $base: vendor and signature as in README.md" \
+				test "$(field vendor) $(field signature)" = \
+				"${readme_vendor[$base.cpuid]} ${readme_sig[$base.cpuid]}"
+		fi
+
+		if has_word "$feats" lm && ! has_word "$feats" syscall; then
+			check "decode $base: warns of a 32-bit dump (lm without syscall)" \
+				grep -q "lm without syscall" <<<"$err"
+		else
+			check "decode $base: no 32-bit dump warning" \
+				eval '! grep -q "lm without syscall" <<<"$err"'
+		fi
+
+		exp=$(awk -v b="$base" '$1 == b { print $2, $3 }' <<<"$expected_levels")
+		if [ -z "$exp" ]; then
+			note "decode $base: level $level (no expectation in test.sh)"
+			continue
+		fi
+		check "decode $base: the dump reaches ${exp% *} (got $level)" \
+			test "$level" = "${exp% *}"
+		with_syscall "$f" >"$tmp/fixed.cpuid"
+		run decode --from-cpuid "$tmp/fixed.cpuid"
+		check "decode $base: with syscall set it reaches ${exp#* } (got $(field level))" \
+			test "$(field level)" = "${exp#* }"
+
+		read -ra wants <<<"$(awk -v b="$base" '$1 == b { $1 = ""; print }' <<<"$expected_features")"
+		for want in "${wants[@]}"; do
+			if [ "${want:0:1}" = + ]; then
+				check "decode $base: has ${want:1}" has_word "$feats" "${want:1}"
+			else
+				check "decode $base: lacks ${want:1}" eval '! has_word "$feats" "${want:1}"'
+			fi
+		done
+	done
+	note "dumps without syscall (0x80000001 EDX bit 11):${no_syscall:- none}"
+	note "dumps without lm (0x80000001 EDX bit 29):${no_lm:- none}"
+
+	# The level table agrees with Ice Lake once the dump has the 0xD.1 leaf
+	# every Ice Lake reports (xsaveopt, xsavec, xgetbv1, xsaves).
+	if [ -f "$cpuid_dir/icx_04.cpuid" ]; then
+		run decode --from-cpuid "$cpuid_dir/icx_04.cpuid"
+		check "decode icx_04: warns that leaf 0xD sub-leaf 1 is missing" \
+			grep -q "no leaf 0x0000000d sub-leaf 0x01" <<<"$err"
+		{ cat "$cpuid_dir/icx_04.cpuid"
+		  echo "   0x0000000d 0x01: eax=0x0000000f ebx=0x00000000 ecx=0x00000000 edx=0x00000000"
+		} >"$tmp/icx.cpuid"
+		run decode --from-cpuid "$tmp/icx.cpuid"
+		expect "decode icx_04 with its 0xD.1 leaf reaches x86-64-v4" 0 "^level: x86-64-v4$"
+	else
+		skip "decode icx_04 with its 0xD.1 leaf" "no icx_04.cpuid"
+	fi
+fi
+
+echo "1..$n"
+echo "pcmctl: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for scripts/setup-deps and scripts/vng-run.  Source it, do
 # not execute it.
 #
@@ -6,8 +6,8 @@
 # (never from `uname -r`: the host's running kernel is unrelated).
 
 # Where downloaded kernels and the virtme-ng venv live.  It must NOT be under
-# /var/cache, /var/tmp or /var/log, /tmp or /run: inside a virtme-ng guest those are
-# fresh tmpfs mounts, and the guest needs to see the kernel modules.
+# /var/cache, /var/tmp, /var/log or /run: inside a virtme-ng guest those are
+# fresh tmpfs mounts, and the guest needs to see the kernel modules there.
 PCM_KVM_CACHE="${PCM_KVM_CACHE:-/opt/pcm_kvm-cache}"
 
 # The kernel series we test against.

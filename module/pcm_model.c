@@ -114,6 +114,16 @@ bool pcm_fs_empty(const struct pcm_fs *fs)
 	return true;
 }
 
+bool pcm_fs_all(const struct pcm_fs *fs)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		if (fs->words[i] != 0xffffffffU)
+			return false;
+	return true;
+}
+
 bool pcm_fs_subset(const struct pcm_fs *a, const struct pcm_fs *b)
 {
 	unsigned int i;
@@ -396,6 +406,9 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
 	u64 comps;
 	int w;
 
+	/* Mode "off": nothing to hide, not even bits outside the table. */
+	if (pcm_fs_all(allow))
+		return false;
 	if (pcm_leaf_hidden(leaf, allow)) {
 		memset(regs, 0, 4 * sizeof(u32));
 		goto out;

@@ -98,6 +98,8 @@ void pcm_fs_or(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *
 void pcm_fs_andnot(struct pcm_fs *dst, const struct pcm_fs *a, const struct pcm_fs *b);
 bool pcm_fs_equal(const struct pcm_fs *a, const struct pcm_fs *b);
 bool pcm_fs_empty(const struct pcm_fs *fs);
+/* Every bit set: the allow-list of mode "off". */
+bool pcm_fs_all(const struct pcm_fs *fs);
 /* true if every feature of a is in b */
 bool pcm_fs_subset(const struct pcm_fs *a, const struct pcm_fs *b);
 unsigned int pcm_fs_count(const struct pcm_fs *fs);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pcm_model.h"
+#include "compiler.h"
 #include "cpuid_dump.h"
 
 #ifndef SYS_pidfd_open
@@ -76,7 +77,7 @@ static const unsigned int level_modes[] = {
 
 static const char *prog = "pcmctl";
 
-static void __attribute__((format(printf, 1, 2))) pr_err(const char *fmt, ...)
+static void __printf(1, 2) pr_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -87,51 +88,58 @@ static void __attribute__((format(printf, 1, 2))) pr_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The text of pcmctl --help, one line each. */
+static const char *const usage_text[] = {
+	"Usage: pcmctl COMMAND [ARGS]",
+	"",
+	"Inspect and set pcm_kvm processor compatibility modes.",
+	"",
+	"Commands:",
+	"  modes [--markdown]      the allow-list of every mode, from the feature model",
+	"                          (min, x86-64-v2, x86-64-v3, x86-64-v4; baseline is the",
+	"                          list in " PCM_KVM_SYSFS "/baseline); --markdown prints",
+	"                          the operator's table with the features hidden by",
+	"                          dependency closure",
+	"  features [--markdown]   the whole feature table: name, QEMU alias, CPUID",
+	"                          location, class, first level, dependencies",
+	"  decode --from-cpuid FILE",
+	"                          decode a raw CPUID dump (`cpuid -1 -r` format; only",
+	"                          the first CPU of a multi-CPU dump; - reads standard",
+	"                          input): vendor, family/model/stepping, features,",
+	"                          highest named level and what the next one lacks;",
+	"                          warns on stderr of an incomplete or 32-bit dump",
+	"  host                    the host's features as pcm_kvm sees them",
+	"                          (" PCM_KVM_DEVICE ")",
+	"  vm [PID-FD]             a VM's mode and its requested, visible and hidden",
+	"                          features (" PCM_KVM_SYSFS "/vms/PID-FD/);",
+	"                          without PID-FD, list the VMs and their modes",
+	"  set-mode PID-FD MODE    set the mode of VM PID-FD (the fd FD of process PID,",
+	"                          as named in " PCM_KVM_SYSFS "/vms/); MODE is one of",
+	"                          off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.",
+	"                          Needs root (pidfd_getfd); fails with EBUSY once a",
+	"                          vCPU of the VM has run",
+	"  parse LIST...           check a feature list (names or QEMU aliases, any",
+	"                          case, separated by blanks or commas) and print the",
+	"                          canonical names in table order",
+	"  help, --help, -h        this text",
+	"",
+	"Environment:",
+	"  PCMCTL_SYSFS            read VMs from this directory instead of",
+	"                          " PCM_KVM_SYSFS " (for tests)",
+	"",
+	"Exit status: 0 success, 1 operational failure (bad input file, unknown",
+	"feature, device or sysfs error, refused ioctl), 2 usage error.",
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-"Usage: pcmctl COMMAND [ARGS]\n"
-"\n"
-"Inspect and set pcm_kvm processor compatibility modes.\n"
-"\n"
-"Commands:\n"
-"  modes [--markdown]      the allow-list of every mode, from the feature model\n"
-"                          (min, x86-64-v2, x86-64-v3, x86-64-v4; baseline is the\n"
-"                          list in " PCM_KVM_SYSFS "/baseline); --markdown prints\n"
-"                          the operator's table with the features hidden by\n"
-"                          dependency closure\n"
-"  features [--markdown]   the whole feature table: name, QEMU alias, CPUID\n"
-"                          location, class, first level, dependencies\n"
-"  decode --from-cpuid FILE\n"
-"                          decode a raw CPUID dump (`cpuid -1 -r` format; only\n"
-"                          the first CPU of a multi-CPU dump; - reads standard\n"
-"                          input): vendor, family/model/stepping, features,\n"
-"                          highest named level and what the next one lacks;\n"
-"                          warns on stderr of an incomplete or 32-bit dump\n"
-"  host                    the host's features as pcm_kvm sees them\n"
-"                          (" PCM_KVM_DEVICE ")\n"
-"  vm [PID-FD]             a VM's mode and its requested, visible and hidden\n"
-"                          features (" PCM_KVM_SYSFS "/vms/PID-FD/);\n"
-"                          without PID-FD, list the VMs and their modes\n"
-"  set-mode PID-FD MODE    set the mode of VM PID-FD (the fd FD of process PID,\n"
-"                          as named in " PCM_KVM_SYSFS "/vms/); MODE is one of\n"
-"                          off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.\n"
-"                          Needs root (pidfd_getfd); fails with EBUSY once a\n"
-"                          vCPU of the VM has run\n"
-"  parse LIST...           check a feature list (names or QEMU aliases, any\n"
-"                          case, separated by blanks or commas) and print the\n"
-"                          canonical names in table order\n"
-"  help, --help, -h        this text\n"
-"\n"
-"Environment:\n"
-"  PCMCTL_SYSFS            read VMs from this directory instead of\n"
-"                          " PCM_KVM_SYSFS " (for tests)\n"
-"\n"
-"Exit status: 0 success, 1 operational failure (bad input file, unknown\n"
-"feature, device or sysfs error, refused ioctl), 2 usage error.\n");
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(usage_text); i++)
+		fprintf(f, "%s\n", usage_text[i]);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+static int __printf(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -269,8 +277,9 @@ static int modes_plain(void)
 		pcm_mode_allow(level_modes[i], NULL, &allow);
 		print_fs(pcm_mode_name(level_modes[i]), &allow);
 	}
-	printf("baseline: the list in " PCM_KVM_SYSFS "/baseline, plus the "
-	       "KVM, INFO, INV and SCRUB classes, dependency-closed\n");
+	fprintf(stdout,
+		"baseline: the list in %s/baseline, plus the KVM, INFO, INV and SCRUB classes, dependency-closed\n",
+		PCM_KVM_SYSFS);
 	return 0;
 }
 
@@ -360,20 +369,18 @@ static int modes_markdown(void)
 		}
 	}
 
-	printf("| **Passed through by every mode** (unless dependency closure hides them, below) | | | | | |\n");
+	fprintf(stdout,
+		"| **Passed through by every mode** (unless dependency closure hides them, below) | | | | | |\n");
 	for (cls = PCM_CLASS_KVM; cls <= PCM_CLASS_SCRUB; cls++)
 		md_class_row(cls);
 
 	printf("\n"
-	       "Every other hardware feature is hidden by the named modes; "
-	       "`pcmctl features` lists them all.\n"
-	       "`off` leaves the CPUID the VMM sets unchanged. `baseline` "
-	       "allows the list in `" PCM_KVM_SYSFS "/baseline`, plus the "
-	       "classes passed through above.\n"
+	       "Every other hardware feature is hidden by the named modes; `pcmctl features` lists them all.\n"
+	       "`off` leaves the CPUID the VMM sets unchanged. `baseline` allows the list in `%s/baseline`, plus the classes passed through above.\n"
 	       "\n"
-	       "Hidden by dependency closure (a feature the mode would allow, "
-	       "hidden because a feature it needs is hidden):\n"
-	       "\n");
+	       "Hidden by dependency closure (a feature the mode would allow, hidden because a feature it needs is hidden):\n"
+	       "\n",
+	       PCM_KVM_SYSFS);
 	for (i = 0; i < ARRAY_SIZE(level_modes); i++)
 		md_hidden(level_modes[i]);
 	return 0;
@@ -400,8 +407,9 @@ static int cmd_features(int argc, char **argv)
 		return usage_error("usage: pcmctl features [--markdown]");
 
 	if (md)
-		printf("| Feature | QEMU alias | CPUID leaf.subleaf reg[bit] | Class | First level | Needs |\n"
-		       "|---|---|---|---|---|---|\n");
+		fprintf(stdout,
+			"| Feature | QEMU alias | CPUID leaf.subleaf reg[bit] | Class | First level | Needs |\n"
+			"|---|---|---|---|---|---|\n");
 	else
 		printf("%-20s %-26s %-20s %-5s %-9s %s\n", "NAME", "QEMU-ALIAS",
 		       "LOCATION", "CLASS", "LEVEL", "NEEDS");
@@ -423,10 +431,7 @@ static int cmd_features(int argc, char **argv)
 	}
 	if (md)
 		printf("\n"
-		       "First level: the first named mode that allows a hardware "
-		       "(HW) feature; none: only `off` and `baseline` show it; "
-		       "-: not a hardware feature, passed through by every mode. "
-		       "Needs: the features it is hidden with.\n");
+		       "First level: the first named mode that allows a hardware (HW) feature; none: only `off` and `baseline` show it; -: not a hardware feature, passed through by every mode. Needs: the features it is hidden with.\n");
 	return 0;
 }
 
@@ -490,7 +495,7 @@ static void check_missing_leaves(const struct cpuid_dump *d, const char *path,
 			continue;
 		if (!cpuid_dump_find(d, leaf, sub))
 			pr_err("warning: %s: no leaf 0x%08x sub-leaf 0x%02x although the maximum leaf includes it: its features read as absent (incomplete dump)",
-			    path, (unsigned int)leaf, (unsigned int)sub);
+			       path, (unsigned int)leaf, (unsigned int)sub);
 	}
 }
 
@@ -530,7 +535,7 @@ static int cmd_decode(int argc, char **argv)
 	l1 = cpuid_dump_find(&d, 1, 0);
 	if (!l0 || !l1) {
 		pr_err("%s: no leaf 0x%08x: not a complete CPUID dump", path,
-		    l0 ? 1 : 0);
+		       l0 ? 1 : 0);
 		cpuid_dump_free(&d);
 		return EXIT_OP;
 	}
@@ -579,7 +584,7 @@ static int cmd_decode(int argc, char **argv)
 	 */
 	if (pcm_fs_test(&fs, PCM_F_LM) && !pcm_fs_test(&fs, PCM_F_SYSCALL))
 		pr_err("warning: %s: lm without syscall: dump probably taken in 32-bit mode (Intel reports syscall only in 64-bit mode)",
-		    path);
+		       path);
 
 	cpuid_dump_free(&d);
 	return 0;
@@ -593,7 +598,7 @@ static int open_dev(int flags)
 
 	if (fd < 0)
 		pr_err("%s: %s%s", PCM_KVM_DEVICE, strerror(errno),
-		    errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
+		       errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
 	return fd;
 }
 
@@ -626,7 +631,7 @@ static int cmd_host(int argc, char **argv)
 	       (unsigned int)PCM_KVM_NR_WORDS_USED);
 	if (ver.abi_version != PCM_KVM_ABI_VERSION) {
 		pr_err("module ABI %u, pcmctl ABI %u: refusing to decode",
-		    ver.abi_version, (unsigned int)PCM_KVM_ABI_VERSION);
+		       ver.abi_version, (unsigned int)PCM_KVM_ABI_VERSION);
 		close(fd);
 		return EXIT_OP;
 	}
@@ -764,7 +769,7 @@ static int vm_list(void)
 	n = scandir(dir, &names, hidden_entry, name_cmp);
 	if (n < 0) {
 		pr_err("%s: %s%s", dir, strerror(errno),
-		    errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
+		       errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
 		return EXIT_OP;
 	}
 	if (!n)
@@ -805,7 +810,7 @@ static int cmd_vm(int argc, char **argv)
 	n = scandir(dir, &names, hidden_entry, name_cmp);
 	if (n < 0) {
 		pr_err("%s: %s%s", dir, strerror(errno),
-		    errno == ENOENT ? " (no such VM; `pcmctl vm` lists them)" : "");
+		       errno == ENOENT ? " (no such VM; `pcmctl vm` lists them)" : "");
 		return EXIT_OP;
 	}
 
@@ -886,8 +891,8 @@ static int cmd_set_mode(int argc, char **argv)
 	vmfd = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (vmfd < 0) {
 		pr_err("pidfd_getfd(%d, %d): %s%s", pid, fd, strerror(errno),
-		    errno == EPERM ? " (needs root, or ptrace access to the VMM)" :
-		    errno == EBADF ? " (the process has no such fd)" : "");
+		       errno == EPERM ? " (needs root, or ptrace access to the VMM)" :
+		       errno == EBADF ? " (the process has no such fd)" : "");
 		goto out_pidfd;
 	}
 
@@ -897,8 +902,8 @@ static int cmd_set_mode(int argc, char **argv)
 	vm.mode = (unsigned int)mode;
 	if (ioctl(dev, PCM_KVM_SET_VM_MODE, &vm)) {
 		pr_err("set-mode %d-%d %s: %s%s", pid, fd, pcm_mode_name(mode),
-		    strerror(errno),
-		    errno == EBUSY ? " (the VM has already run: its mode is frozen)" : "");
+		       strerror(errno),
+		       errno == EBUSY ? " (the VM has already run: its mode is frozen)" : "");
 		goto out_vmfd;
 	}
 	printf("%d-%d: mode %s\n", pid, fd, pcm_mode_name(mode));
@@ -979,7 +984,7 @@ static int cmd_parse(int argc, char **argv)
 	ret = pcm_fs_parse(list, len, &fs, &bad, &badlen);
 	if (ret == -EINVAL) {
 		pr_err("unknown feature '%.*s'%s", badlen > 64 ? 64 : (int)badlen,
-		    bad, badlen > PCM_NAME_MAX ? " (name too long)" : "");
+		       bad, badlen > PCM_NAME_MAX ? " (name too long)" : "");
 		ret = EXIT_OP;
 	} else if (ret) {
 		pr_err("no feature name in the list");

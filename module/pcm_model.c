@@ -518,6 +518,8 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 	bool changed = false;
 	unsigned int i;
 
+	if (pcm_fs_all(allow))
+		return false;
 	/*
 	 * Close what the VMM asked for, not just the allow-list: a VMM that
 	 * sets avx without xsave must not leave avx visible.

@@ -8,7 +8,6 @@
 #   make check            every test (installs what it needs)
 #   make demo             the main job, shown in a test kernel
 #   make lint             checkpatch, sparse, W=1 on 6.1 and 6.12, cppcheck
-#   make bench            overhead benchmark
 ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
 else
@@ -40,14 +39,11 @@ demo:
 lint:
 	scripts/lint
 
-bench:
-	scripts/bench
-
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf module/build-*
 	$(MAKE) -C tools/pcmctl clean 2>/dev/null || true
 	$(MAKE) -C selftests clean 2>/dev/null || true
 
-.PHONY: all module modules-all install pcmctl check demo lint bench clean
+.PHONY: all module modules-all install pcmctl check demo lint clean
 endif

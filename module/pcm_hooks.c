@@ -116,6 +116,7 @@ static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
 	}
 	if (vm->stored_masked)
 		pcm_mask_entries(e2, nent, &vm->set_allow);
+	pcm_vm_update_exit(vm);
 	raw_spin_unlock(&vm->lock);
 out:
 	rcu_read_unlock();
@@ -155,35 +156,34 @@ struct pcm_cpuid_call {
 	u32 subleaf;
 };
 
-/* The policy to apply on the exit path, or NULL when KVM's entries suffice. */
-static struct pcm_policy *pcm_exit_policy(struct kvm_vcpu *vcpu)
+/* The mask for this vCPU's CPUID, or false when KVM's entries suffice. */
+static bool pcm_exit_mask(struct kvm_vcpu *vcpu, struct pcm_fs *allow)
 {
-	struct pcm_policy *pol;
 	struct pcm_vm *vm;
+	bool needed;
 
+	rcu_read_lock();
 	vm = pcm_vm_lookup(vcpu->kvm);
-	if (!vm)
-		return NULL;
-	pol = rcu_dereference(vm->policy);
-	if (pol->mode == PCM_KVM_MODE_OFF)
-		return NULL;
-	if (READ_ONCE(vm->stored_masked) &&
-	    pcm_fs_subset(&vm->set_allow, &pol->allow))
-		return NULL;
-	return pol;
+	needed = vm && pcm_vm_exit_mask(vm, allow);
+	rcu_read_unlock();
+	return needed;
 }
 
 static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
-	int skip;
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct pcm_vm *vm;
+	bool needed;
 
-	c->vcpu = (struct kvm_vcpu *)regs->di;
+	/* The common case, a VM that needs nothing, costs one lookup. */
 	rcu_read_lock();
-	skip = !pcm_exit_policy(c->vcpu);
+	vm = pcm_vm_lookup(vcpu->kvm);
+	needed = vm && READ_ONCE(vm->exit_needed);
 	rcu_read_unlock();
-	if (skip)
+	if (!needed)
 		return 1;
+	c->vcpu = vcpu;
 	c->regs[0] = (u32 *)regs->si;
 	c->regs[1] = (u32 *)regs->dx;
 	c->regs[2] = (u32 *)regs->cx;
@@ -196,20 +196,17 @@ static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int cpuid_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
-	struct pcm_policy *pol;
+	struct pcm_fs allow;
 	u32 out[4];
 	int i;
 
-	rcu_read_lock();
-	pol = pcm_exit_policy(c->vcpu);
-	if (pol) {
+	if (!pcm_exit_mask(c->vcpu, &allow))
+		return 0;
+	for (i = 0; i < 4; i++)
+		out[i] = *c->regs[i];
+	if (pcm_mask_regs(c->leaf, c->subleaf, out, &allow))
 		for (i = 0; i < 4; i++)
-			out[i] = *c->regs[i];
-		if (pcm_mask_regs(c->leaf, c->subleaf, out, &pol->allow))
-			for (i = 0; i < 4; i++)
-				*c->regs[i] = out[i];
-	}
-	rcu_read_unlock();
+			*c->regs[i] = out[i];
 	return 0;
 }
 

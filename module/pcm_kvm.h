@@ -9,6 +9,7 @@
 #include <linux/kobject.h>
 #include <linux/kref.h>
 #include <linux/rcupdate.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/list.h>
@@ -50,6 +51,14 @@ struct pcm_vm {
 	bool stored_masked;		/* KVM holds entries masked by set_allow */
 	struct pcm_fs set_allow;
 	struct pcm_fs requested;	/* what the VMM last gave KVM_SET_CPUID2 */
+
+	/*
+	 * What the CPUID exit path applies, derived from the above whenever
+	 * they change (under lock); read locklessly by the exit probe.
+	 */
+	seqcount_raw_spinlock_t exit_seq;
+	bool exit_needed;
+	struct pcm_fs exit_allow;
 };
 
 /* Length of a rejected token worth quoting in dmesg: no trailing newline. */
@@ -71,6 +80,10 @@ void pcm_vm_fd_known(struct kvm *kvm, int fd);		/* atomic context */
 void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
+/* The exit-path mask of a VM; false when KVM's stored entries suffice. */
+bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow);
+/* Recompute exit_needed/exit_allow; caller holds vm->lock. */
+void pcm_vm_update_exit(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
 unsigned int pcm_vm_count(void);

@@ -163,6 +163,11 @@ static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
 	char *names;
 	int ret;
 
+	/* sysfs hands a store only the first page of a longer write. */
+	if (count >= PAGE_SIZE - 1) {
+		pr_warn("baseline: input of %zu bytes or more is too long\n", count);
+		return -EINVAL;
+	}
 	ret = pcm_fs_parse(buf, count, &want, &bad, &badlen);
 	if (ret == -ENODATA) {
 		pr_warn("baseline: empty feature list\n");

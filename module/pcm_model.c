@@ -284,6 +284,9 @@ int pcm_mode_parse(const char *s, size_t len)
 {
 	unsigned int mode;
 
+	/* Padding is no mode name either: refuse what cannot be one. */
+	if (len > PCM_NAME_MAX)
+		return -EINVAL;
 	while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++)

@@ -241,6 +241,7 @@ void pcm_vm_created(struct kvm *kvm)
 	INIT_WORK(&vm->del_work, pcm_vm_del_work);
 	INIT_LIST_HEAD(&vm->node);
 	raw_spin_lock_init(&vm->lock);
+	seqcount_raw_spinlock_init(&vm->exit_seq, &vm->lock);
 	vm->key = (unsigned long)kvm;
 	vm->serial = atomic64_inc_return(&pcm_vm_serial);
 	vm->pid = task_tgid_nr(current);
@@ -340,6 +341,7 @@ int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 	} else {
 		old = rcu_replace_pointer(vm->policy, pol, lockdep_is_held(&vm->lock));
 		pol = old;
+		pcm_vm_update_exit(vm);
 	}
 	raw_spin_unlock(&vm->lock);
 	pcm_policy_put(pol);
@@ -359,32 +361,71 @@ unsigned int pcm_vm_mode(struct pcm_vm *vm)
 	return mode;
 }
 
+void pcm_vm_update_exit(struct pcm_vm *vm)
+{
+	struct pcm_policy *pol;
+	struct pcm_fs known, eff;
+	bool needed;
+	unsigned int i;
+
+	lockdep_assert_held(&vm->lock);
+	pol = rcu_dereference_protected(vm->policy, lockdep_is_held(&vm->lock));
+	/* Stored entries already masked at least as much: nothing to do. */
+	needed = !pcm_fs_all(&pol->allow) &&
+		 !(vm->stored_masked && pcm_fs_subset(&vm->set_allow, &pol->allow));
+	eff = pol->allow;
+	if (needed && vm->cpuid_set) {
+		/* As pcm_mask_entries(): close what the VMM asked for. */
+		pcm_fs_and(&eff, &vm->requested, &pol->allow);
+		pcm_fs_close(&eff);
+		pcm_fs_known(&known);
+		for (i = 0; i < PCM_KVM_NWORDS; i++)
+			eff.words[i] |= pol->allow.words[i] & ~known.words[i];
+	}
+	write_seqcount_begin(&vm->exit_seq);
+	vm->exit_needed = needed;
+	vm->exit_allow = eff;
+	write_seqcount_end(&vm->exit_seq);
+}
+
+bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
+{
+	unsigned int seq;
+	bool needed;
+
+	do {
+		seq = read_seqcount_begin(&vm->exit_seq);
+		needed = vm->exit_needed;
+		if (needed)
+			*allow = vm->exit_allow;
+	} while (read_seqcount_retry(&vm->exit_seq, seq));
+	return needed;
+}
+
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags)
 {
-	struct pcm_fs allow, known;
-	bool masked, set;
-
-	rcu_read_lock();
-	allow = rcu_dereference(vm->policy)->allow;
-	rcu_read_unlock();
+	struct pcm_fs exit_allow;
+	bool exit_needed;
 
 	raw_spin_lock(&vm->lock);
 	*requested = vm->requested;
-	masked = vm->stored_masked;
-	set = vm->cpuid_set;
-	if (masked)
-		pcm_fs_and(&allow, &allow, &vm->set_allow);
-	*flags = (set ? PCM_KVM_VM_CPUID_SET : 0) |
+	*visible = vm->requested;
+	/* What KVM holds ... */
+	if (vm->stored_masked) {
+		pcm_fs_and(visible, visible, &vm->set_allow);
+		pcm_fs_close(visible);
+	}
+	exit_needed = vm->exit_needed;
+	exit_allow = vm->exit_allow;
+	*flags = (vm->cpuid_set ? PCM_KVM_VM_CPUID_SET : 0) |
 		 (vm->ran ? PCM_KVM_VM_RAN : 0) |
-		 (masked ? PCM_KVM_VM_STORED_MASKED : 0);
+		 (vm->stored_masked ? PCM_KVM_VM_STORED_MASKED : 0);
 	raw_spin_unlock(&vm->lock);
 
-	/* What the guest sees: KVM's entries narrowed by the live policy. */
-	pcm_fs_and(visible, requested, &allow);
-	pcm_fs_close(visible);
-	pcm_fs_known(&known);
-	pcm_fs_and(visible, visible, &known);
+	/* ... narrowed by the exit path: both closed, so is their meet. */
+	if (exit_needed)
+		pcm_fs_and(visible, visible, &exit_allow);
 	pcm_fs_andnot(hidden, requested, visible);
 }
 

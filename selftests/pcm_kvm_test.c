@@ -1,0 +1,1626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcm_kvm_test - kselftests for pcm_kvm (processor compatibility mode).
+ *
+ * Runs as root inside a kernel with /dev/kvm (see run-in-guest.sh).  The
+ * kvm_runner tests need only KVM and prove the VM plumbing (they run in mode
+ * off, so they also pass with the module loaded); every other test needs
+ * pcm_kvm loaded and is skipped without it.
+ *
+ * Expected guest views come from the feature model (module/pcm_model.c):
+ * visible = closure(requested & allow(mode)), compared on every table bit
+ * except the few that KVM rewrites at run time (see fs_dynamic()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "pcm_util.h"
+#include "vm.h"
+
+#define X86_CR4_OSXSAVE		(1ULL << 18)
+#define XFEATURE_MASK_FP	(1ULL << 0)
+#define XFEATURE_MASK_SSE	(1ULL << 1)
+#define XFEATURE_MASK_YMM	(1ULL << 2)
+#define GP_VECTOR		13
+#define UD_VECTOR		6
+
+#define REQUIRE_KVM() do {						\
+	if (!kvm_available())						\
+		SKIP(return, "no usable /dev/kvm");			\
+} while (0)
+
+#define REQUIRE_PCM() do {						\
+	REQUIRE_KVM();							\
+	if (!pcm_loaded())						\
+		SKIP(return, "pcm_kvm not loaded (no " PCM_KVM_DEVICE ")"); \
+} while (0)
+
+/* ---------------------------------------------------------------------- */
+/* Shared steps (they take _metadata so that ASSERT_* work inside them)    */
+
+struct guest_view {
+	struct guest_cpuid req[MB_MAX_ENTRIES];
+	unsigned int n;
+	struct pcm_fs fs;
+};
+
+static void new_vm(struct __test_metadata *_metadata, struct vm *vm, bool vcpu)
+{
+	int r = vm_create(vm);
+
+	ASSERT_EQ(0, r) TH_LOG("vm_create: %s", strerror(-r));
+	if (vcpu) {
+		r = vm_add_vcpu(vm);
+		ASSERT_EQ(0, r) TH_LOG("vm_add_vcpu: %s", strerror(-r));
+	}
+}
+
+static struct kvm_cpuid2 *supported(struct __test_metadata *_metadata)
+{
+	struct kvm_cpuid2 *c = kvm_supported_cpuid();
+
+	ASSERT_NE(NULL, c);
+	return c;
+}
+
+static void set_mode(struct __test_metadata *_metadata, int vm_fd, unsigned int mode)
+{
+	int r = pcm_set_vm_mode(vm_fd, mode);
+
+	ASSERT_EQ(0, r) TH_LOG("PCM_KVM_SET_VM_MODE(%s): %s", pcm_mode_name(mode),
+			       strerror(-r));
+}
+
+static void set_cpuid(struct __test_metadata *_metadata, struct vm *vm,
+		      const struct kvm_cpuid2 *c)
+{
+	int r = vcpu_set_cpuid(vm, c);
+
+	ASSERT_EQ(0, r) TH_LOG("KVM_SET_CPUID2: %s", strerror(-r));
+}
+
+static void run_guest_cpuid(struct __test_metadata *_metadata, struct vm *vm,
+			    struct kvm_cpuid2 *table, struct guest_view *gv)
+{
+	int r;
+
+	gv->n = feature_requests(table, gv->req);
+	ASSERT_LT(0, gv->n);
+	r = guest_cpuid(vm, gv->req, gv->n);
+	ASSERT_EQ(0, r) TH_LOG("guest CPUID run: %s", strerror(-r));
+	fs_from_guest(gv->req, gv->n, &gv->fs);
+}
+
+static uint32_t guest_reg(const struct guest_view *gv, uint32_t leaf,
+			  uint32_t subleaf, int reg)
+{
+	const struct guest_cpuid *e = guest_result(gv->req, gv->n, leaf, subleaf);
+
+	return e ? e->regs[reg] : 0;
+}
+
+static uint32_t table_reg(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t subleaf, int reg)
+{
+	struct kvm_cpuid_entry2 *e = cpuid2_find(c, leaf, subleaf);
+
+	if (!e)
+		return 0;
+	switch (reg) {
+	case PCM_KVM_EAX: return e->eax;
+	case PCM_KVM_EBX: return e->ebx;
+	case PCM_KVM_ECX: return e->ecx;
+	default: return e->edx;
+	}
+}
+
+static void mode_of(struct __test_metadata *_metadata, int vm_fd, const char *dir,
+		    unsigned int expect)
+{
+	char path[256];
+
+	EXPECT_EQ((int)expect, pcm_get_vm_mode(vm_fd))
+		TH_LOG("PCM_KVM_GET_VM_MODE: expected %s", pcm_mode_name(expect));
+	snprintf(path, sizeof(path), "%s/mode", dir);
+	EXPECT_EQ((int)expect, sysfs_read_mode(path))
+		TH_LOG("%s: expected %s", path, pcm_mode_name(expect));
+}
+
+static void wait_vm_dir(struct __test_metadata *_metadata, int vm_fd, char *dir,
+			size_t size)
+{
+	vm_dir_path(dir, size, getpid(), vm_fd, NULL);
+	ASSERT_TRUE(wait_path(dir, true, PCM_VMDIR_TIMEOUT_MS))
+		TH_LOG("%s did not appear within %d ms", dir, PCM_VMDIR_TIMEOUT_MS);
+}
+
+/* The x86-64-v2 features the host has, plus xsave (the XSETBV baseline). */
+static void v2_plus_xsave(struct __test_metadata *_metadata, struct pcm_fs *bl)
+{
+	struct pcm_fs host, hw;
+
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
+	pcm_mode_allow(PCM_KVM_MODE_X86_64_V2, NULL, bl);
+	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	pcm_fs_and(bl, bl, &hw);
+	pcm_fs_and(bl, bl, &host);
+	pcm_fs_set(bl, PCM_F_XSAVE);
+}
+
+static void write_baseline(struct __test_metadata *_metadata, const struct pcm_fs *bl)
+{
+	static char buf[PCM_FS_TEXT_MAX + 1];
+	size_t n = pcm_fs_format(bl, buf, sizeof(buf) - 1);
+	int r;
+
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	r = sysfs_write(PCM_SYSFS_BASELINE, buf, n);
+	ASSERT_EQ(0, r) TH_LOG("writing baseline '%s': %s", buf, strerror(-r));
+}
+
+/*
+ * Mode baseline needs /sys/kernel/pcm_kvm/baseline to have been written
+ * (it reads as an empty line until then): setting it fails with EINVAL.
+ */
+static bool baseline_is_set(void)
+{
+	struct pcm_fs bl;
+
+	return !sysfs_read_fs(PCM_SYSFS_BASELINE, &bl) && !pcm_fs_empty(&bl);
+}
+
+static int mode_expect_errno(unsigned int mode)
+{
+	return mode == PCM_KVM_MODE_BASELINE && !baseline_is_set() ? -EINVAL : 0;
+}
+
+/* Global state a test may change: saved in setup, restored in teardown. */
+struct saved_state {
+	char default_mode[64];
+	char baseline[PCM_FS_TEXT_MAX + 1];
+	bool have_default_mode, have_baseline;
+};
+
+static void save_state(struct saved_state *s)
+{
+	s->have_default_mode = sysfs_read(PCM_PARAM_DEFAULT_MODE, s->default_mode,
+					  sizeof(s->default_mode)) >= 0;
+	s->have_baseline = sysfs_read(PCM_SYSFS_BASELINE, s->baseline,
+				      sizeof(s->baseline)) >= 0;
+}
+
+static void restore_state(struct __test_metadata *_metadata, struct saved_state *s)
+{
+	char now[PCM_FS_TEXT_MAX + 1];
+
+	if (s->have_default_mode &&
+	    (sysfs_read(PCM_PARAM_DEFAULT_MODE, now, sizeof(now)) < 0 ||
+	     strcmp(now, s->default_mode)))
+		EXPECT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, s->default_mode));
+	/* An empty baseline may not be writable back: then nothing changed. */
+	if (s->have_baseline && s->baseline[0] && s->baseline[0] != '\n' &&
+	    (sysfs_read(PCM_SYSFS_BASELINE, now, sizeof(now)) < 0 ||
+	     strcmp(now, s->baseline)))
+		EXPECT_EQ(0, sysfs_write_str(PCM_SYSFS_BASELINE, s->baseline));
+}
+
+/*
+ * Does the guest's XSETBV exit to KVM on this machine?  Under QEMU TCG
+ * (nested SVM, QEMU 7.2) it does not: QEMU checks XSETBV against its own
+ * CPU model and never hands the intercept to KVM, so KVM (and pcm_kvm)
+ * cannot refuse an XCR0 bit there.  Probe: in mode off, a CPUID table
+ * whose 0xD.0 EAX lacks AVX state, and XSETBV(XCR0 = x87|SSE|AVX).
+ * Returns 1 (#GP: KVM checked it), 0 (it succeeded) or -errno.
+ */
+static int xsetbv_exits_to_kvm(void)
+{
+	static int cached = -EAGAIN;
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	uint64_t xcr0 = 0;
+	struct vm vm;
+	int r, vec;
+
+	if (cached != -EAGAIN)
+		return cached;
+	c = kvm_supported_cpuid();
+	if (!c)
+		return -EIO;
+	e = cpuid2_find(c, 0xd, 0);
+	if (!e || !(e->eax & XFEATURE_MASK_YMM)) {
+		free(c);
+		return -ENODEV;
+	}
+	e->eax &= ~XFEATURE_MASK_YMM;
+	e = cpuid2_find(c, 1, 0);
+	if (e)
+		e->ecx &= ~((1U << 28) | (1U << 12) | (1U << 29));	/* avx fma f16c */
+	r = vm_create(&vm);
+	if (!r)
+		r = vm_add_vcpu(&vm);
+	if (!r && pcm_loaded())
+		r = pcm_set_vm_mode(vm.vm_fd, PCM_KVM_MODE_OFF);
+	if (!r)
+		r = vcpu_set_cpuid(&vm, c);
+	if (!r)
+		r = vcpu_update_cr4(&vm, X86_CR4_OSXSAVE, 0);
+	if (!r) {
+		r = guest_xsetbv(&vm, 0x7, &xcr0, &vec);
+		if (r == GUEST_DONE_EXCEPTION && vec == GP_VECTOR)
+			r = 1;
+		else if (r == GUEST_DONE_XSETBV)
+			r = 0;
+		else
+			r = -EIO;
+	}
+	vm_destroy(&vm);
+	free(c);
+	cached = r;
+	return r;
+}
+
+static const char xsetbv_not_seen_by_kvm[] =
+	"XSETBV does not exit to KVM on this machine (QEMU TCG nested SVM "
+	"checks it against its own CPU): KVM cannot refuse XCR0 bits here";
+
+/*
+ * The guest's XGETBV after a good XSETBV.  Only meaningful where XSETBV
+ * exits to KVM: elsewhere KVM does not know the new XCR0 and restores its
+ * own copy at the next VM entry (after any interrupt), so the value read
+ * back depends on timing.
+ */
+static void check_readback(struct __test_metadata *_metadata, uint64_t want,
+			   uint64_t got)
+{
+	if (xsetbv_exits_to_kvm() > 0)
+		EXPECT_EQ(want, got) TH_LOG("XGETBV after XSETBV(0x%llx)",
+					    (unsigned long long)want);
+}
+
+/* ---------------------------------------------------------------------- */
+/* kvm_runner: the VM plumbing, in mode off; no module needed              */
+
+FIXTURE(kvm_runner) {
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+};
+
+FIXTURE_SETUP(kvm_runner)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_KVM();
+	self->set = supported(_metadata);
+	new_vm(_metadata, &self->vm, true);
+	if (pcm_loaded())
+		set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_OFF);
+	set_cpuid(_metadata, &self->vm, self->set);
+}
+
+FIXTURE_TEARDOWN(kvm_runner)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+}
+
+/* In mode off the guest sees exactly the feature words that were set. */
+TEST_F(kvm_runner, cpuid_exact)
+{
+	struct pcm_fs dyn, req, mask;
+	struct guest_view gv;
+	unsigned int i, w;
+
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	fs_dynamic(&dyn);
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		const struct pcm_word_desc *d = &pcm_words[w];
+		uint32_t want = table_reg(self->set, d->leaf, d->subleaf, d->reg);
+		uint32_t got = guest_reg(&gv, d->leaf, d->subleaf, d->reg);
+
+		if (!cpuid2_find(self->set, d->leaf, d->subleaf))
+			continue;
+		EXPECT_EQ(want & ~dyn.words[w], got & ~dyn.words[w])
+			TH_LOG("word %s: set 0x%08x, guest saw 0x%08x", d->name, want, got);
+	}
+	/* The vendor string too (leaf 0 comes first): CPUID really ran. */
+	ASSERT_EQ(0, gv.req[0].leaf);
+	for (i = PCM_KVM_EBX; i <= PCM_KVM_EDX; i++)
+		EXPECT_EQ(table_reg(self->set, 0, 0, i), gv.req[0].regs[i]);
+	fs_from_cpuid2(self->set, &req);
+	fs_compare_mask(&mask);
+	EXPECT_EQ(0, fs_diff("guest (mode off)", &gv.fs, &req, &mask));
+}
+
+/* KVM_GET_CPUID2 returns what was set (apart from KVM's run-time bits). */
+TEST_F(kvm_runner, get_cpuid_exact)
+{
+	struct kvm_cpuid2 *got = vcpu_get_cpuid(&self->vm);
+	struct pcm_fs a, b, mask;
+
+	ASSERT_NE(NULL, got);
+	EXPECT_EQ(self->set->nent, got->nent);
+	fs_from_cpuid2(self->set, &a);
+	fs_from_cpuid2(got, &b);
+	fs_compare_mask(&mask);
+	EXPECT_EQ(0, fs_diff("KVM_GET_CPUID2 (mode off)", &b, &a, &mask));
+	free(got);
+}
+
+/* The exception path: #UD without CR4.OSXSAVE, #GP for a bad XCR0. */
+TEST_F(kvm_runner, xsetbv_exceptions)
+{
+	uint64_t xcr0 = 0;
+	int vec, r;
+
+	if (!(table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 26)))
+		SKIP(return, "KVM does not offer xsave");
+
+	r = guest_xsetbv(&self->vm, XFEATURE_MASK_FP | XFEATURE_MASK_SSE, &xcr0, &vec);
+	ASSERT_EQ(GUEST_DONE_EXCEPTION, r);
+	EXPECT_EQ(UD_VECTOR, vec);
+
+	ASSERT_EQ(0, vcpu_update_cr4(&self->vm, X86_CR4_OSXSAVE, 0));
+	/* x87 (bit 0) must always be set */
+	r = guest_xsetbv(&self->vm, XFEATURE_MASK_SSE, &xcr0, &vec);
+	ASSERT_EQ(GUEST_DONE_EXCEPTION, r);
+	EXPECT_EQ(GP_VECTOR, vec);
+
+	r = guest_xsetbv(&self->vm, XFEATURE_MASK_FP | XFEATURE_MASK_SSE, &xcr0, &vec);
+	ASSERT_EQ(GUEST_DONE_XSETBV, r) TH_LOG("vector %d", vec);
+	check_readback(_metadata, XFEATURE_MASK_FP | XFEATURE_MASK_SSE, xcr0);
+
+	if (!(table_reg(self->set, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM))
+		SKIP(return, "KVM does not offer AVX state");
+	r = guest_xsetbv(&self->vm, 0x7, &xcr0, &vec);
+	ASSERT_EQ(GUEST_DONE_XSETBV, r) TH_LOG("vector %d", vec);
+	check_readback(_metadata, 0x7, xcr0);
+}
+
+/* KVM_SET_XCRS checks XCR0 against the CPUID table, like an XSETBV exit. */
+TEST_F(kvm_runner, set_xcrs)
+{
+	int r;
+
+	if (!(table_reg(self->set, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM))
+		SKIP(return, "KVM does not offer AVX state");
+	EXPECT_EQ(-EINVAL, vcpu_set_xcr0(&self->vm, XFEATURE_MASK_SSE));
+	r = vcpu_set_xcr0(&self->vm, 0x7);
+	EXPECT_EQ(0, r) TH_LOG("KVM_SET_XCRS(0x7): %s", strerror(-r));
+	r = vcpu_set_xcr0(&self->vm, 0x3);
+	EXPECT_EQ(0, r) TH_LOG("KVM_SET_XCRS(0x3): %s", strerror(-r));
+}
+
+/* Tells whether the XSETBV tests below can see KVM's XCR0 check at all. */
+TEST_F(kvm_runner, xsetbv_exits_to_kvm)
+{
+	int r = xsetbv_exits_to_kvm();
+
+	if (r == -ENODEV)
+		SKIP(return, "KVM does not offer AVX state");
+	ASSERT_LE(0, r) TH_LOG("probe failed: %s", strerror(-r));
+	if (!r)
+		SKIP(return, "%s", xsetbv_not_seen_by_kvm);
+}
+
+/* After KVM_RUN, KVM accepts the very same CPUID again and nothing else. */
+TEST_F(kvm_runner, set_cpuid_after_run)
+{
+	struct kvm_cpuid2 *changed;
+	struct guest_view gv;
+	struct kvm_cpuid_entry2 *e;
+
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_EQ(0, vcpu_set_cpuid(&self->vm, self->set));
+
+	changed = cpuid2_dup(self->set);
+	ASSERT_NE(NULL, changed);
+	e = cpuid2_find(changed, 1, 0);
+	ASSERT_NE(NULL, e);
+	e->ecx ^= 1U << 0;	/* pni */
+	EXPECT_EQ(-EINVAL, vcpu_set_cpuid(&self->vm, changed));
+	free(changed);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The /dev/pcm_kvm ioctls                                                 */
+
+FIXTURE(ioctl) {
+	struct vm vm;
+	int pcm;
+	char dir[256];
+};
+
+FIXTURE_SETUP(ioctl)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	self->pcm = pcm_fd();
+	new_vm(_metadata, &self->vm, true);
+	/* A mode other than the usual default, so "unchanged" means something. */
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V3);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+}
+
+FIXTURE_TEARDOWN(ioctl)
+{
+	vm_destroy(&self->vm);
+}
+
+TEST_F(ioctl, version)
+{
+	struct pcm_kvm_version v;
+
+	memset(&v, 0xa5, sizeof(v));
+	v.size = sizeof(v);
+	ASSERT_EQ(0, ioctl(self->pcm, PCM_KVM_GET_VERSION, &v));
+	EXPECT_EQ(sizeof(v), v.size);
+	EXPECT_EQ(PCM_KVM_ABI_VERSION, v.abi_version);
+	EXPECT_EQ(PCM_KVM_NR_WORDS_USED, v.nwords);
+	EXPECT_EQ(0, v.reserved);
+	EXPECT_NE(NULL, memchr(v.module_version, '\0', sizeof(v.module_version)));
+	EXPECT_NE('\0', v.module_version[0]);
+	TH_LOG("module version '%.32s'", v.module_version);
+}
+
+TEST_F(ioctl, host_features)
+{
+	struct pcm_kvm_host_features h;
+	struct pcm_fs sys, known;
+	unsigned int w;
+
+	memset(&h, 0xa5, sizeof(h));
+	h.size = sizeof(h);
+	h.flags = 0;
+	ASSERT_EQ(0, ioctl(self->pcm, PCM_KVM_GET_HOST_FEATURES, &h));
+	for (w = PCM_KVM_NR_WORDS_USED; w < PCM_KVM_NWORDS; w++)
+		EXPECT_EQ(0, h.features.words[w]) TH_LOG("word %u", w);
+	pcm_fs_known(&known);
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &sys));
+	EXPECT_EQ(0, fs_diff("GET_HOST_FEATURES vs sysfs host_features",
+			     &h.features, &sys, &known));
+	EXPECT_TRUE(fs_has(&h.features, "fpu"));
+}
+
+/* Every struct: size != sizeof -> EINVAL, and SET changes nothing. */
+TEST_F(ioctl, bad_size)
+{
+	static const int deltas[] = { -1, 1, -4, 4 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(deltas) + 1; i++) {
+		union {
+			struct pcm_kvm_version v;
+			struct pcm_kvm_host_features h;
+			struct pcm_kvm_vm_mode m;
+			struct pcm_kvm_vm_features f;
+		} u;
+		int d = i < 4 ? deltas[i] : 0;
+		bool zero = i == 4;
+
+#define BAD_SIZE(cmd, field, type) do {					\
+		memset(&u, 0, sizeof(u));				\
+		u.field.size = zero ? 0 : sizeof(type) + d;		\
+		errno = 0;						\
+		EXPECT_EQ(-1, ioctl(self->pcm, cmd, &u.field))		\
+			TH_LOG(#cmd " size %u accepted", u.field.size);	\
+		EXPECT_EQ(EINVAL, errno) TH_LOG(#cmd " size %u: %s",	\
+						u.field.size, strerror(errno)); \
+	} while (0)
+
+		BAD_SIZE(PCM_KVM_GET_VERSION, v, struct pcm_kvm_version);
+		BAD_SIZE(PCM_KVM_GET_HOST_FEATURES, h, struct pcm_kvm_host_features);
+		memset(&u, 0, sizeof(u));
+		u.m.vm_fd = self->vm.vm_fd;
+		u.m.mode = PCM_KVM_MODE_X86_64_V2;
+		u.m.size = zero ? 0 : sizeof(u.m) + d;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_SET_VM_MODE, &u.m));
+		EXPECT_EQ(EINVAL, errno);
+		memset(&u, 0, sizeof(u));
+		u.m.vm_fd = self->vm.vm_fd;
+		u.m.size = zero ? 0 : sizeof(u.m) + d;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_GET_VM_MODE, &u.m));
+		EXPECT_EQ(EINVAL, errno);
+		memset(&u, 0, sizeof(u));
+		u.f.vm_fd = self->vm.vm_fd;
+		u.f.size = zero ? 0 : sizeof(u.f) + d;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_GET_VM_FEATURES, &u.f));
+		EXPECT_EQ(EINVAL, errno);
+#undef BAD_SIZE
+	}
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+}
+
+/* flags != 0 -> EINVAL, and SET changes nothing. */
+TEST_F(ioctl, bad_flags)
+{
+	static const uint32_t flags[] = { 1, 2, 0x80000000u, ~0u };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct pcm_kvm_host_features h = { .size = sizeof(h), .flags = flags[i] };
+		struct pcm_kvm_vm_mode m = { .size = sizeof(m), .vm_fd = self->vm.vm_fd,
+					     .mode = PCM_KVM_MODE_X86_64_V2,
+					     .flags = flags[i] };
+		struct pcm_kvm_vm_features f = { .size = sizeof(f),
+						 .vm_fd = self->vm.vm_fd,
+						 .flags = flags[i] };
+
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_GET_HOST_FEATURES, &h));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("GET_HOST_FEATURES flags 0x%x", flags[i]);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_SET_VM_MODE, &m));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("SET_VM_MODE flags 0x%x", flags[i]);
+		m.mode = 0;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_GET_VM_MODE, &m));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("GET_VM_MODE flags 0x%x", flags[i]);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->pcm, PCM_KVM_GET_VM_FEATURES, &f));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("GET_VM_FEATURES flags 0x%x", flags[i]);
+	}
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+}
+
+/* vm_fd that is no fd: EBADF; an fd that is not a KVM VM: EINVAL. */
+TEST_F(ioctl, bad_vm_fd)
+{
+	int closed, devnull, pipefd[2], i;
+	struct {
+		int fd;
+		int err;
+		const char *what;
+	} cases[8];
+	int n = 0;
+
+	devnull = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, devnull);
+	ASSERT_EQ(0, pipe(pipefd));
+	/* Last, so that no later open() takes its number. */
+	closed = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, closed);
+	close(closed);
+
+	cases[n++] = (typeof(cases[0])){ -1, EBADF, "-1" };
+	cases[n++] = (typeof(cases[0])){ closed, EBADF, "a closed fd" };
+	cases[n++] = (typeof(cases[0])){ 1 << 20, EBADF, "fd 1<<20" };
+	cases[n++] = (typeof(cases[0])){ devnull, EINVAL, "/dev/null" };
+	cases[n++] = (typeof(cases[0])){ pipefd[0], EINVAL, "a pipe" };
+	cases[n++] = (typeof(cases[0])){ kvm_fd(), EINVAL, "/dev/kvm" };
+	cases[n++] = (typeof(cases[0])){ self->vm.vcpu_fd, EINVAL, "a vCPU fd" };
+	cases[n++] = (typeof(cases[0])){ self->pcm, EINVAL, "/dev/pcm_kvm" };
+
+	for (i = 0; i < n; i++) {
+		struct pcm_kvm_vm_features f;
+		int r;
+
+		r = pcm_set_vm_mode(cases[i].fd, PCM_KVM_MODE_X86_64_V2);
+		EXPECT_EQ(-cases[i].err, r)
+			TH_LOG("SET_VM_MODE on %s: %s", cases[i].what, strerror(-r));
+		r = pcm_get_vm_mode(cases[i].fd);
+		EXPECT_EQ(-cases[i].err, r)
+			TH_LOG("GET_VM_MODE on %s: %d", cases[i].what, r);
+		r = pcm_get_vm_features(cases[i].fd, &f);
+		EXPECT_EQ(-cases[i].err, r)
+			TH_LOG("GET_VM_FEATURES on %s: %s", cases[i].what, strerror(-r));
+	}
+	close(devnull);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+}
+
+TEST_F(ioctl, bad_mode)
+{
+	static const uint32_t modes[] = { PCM_KVM_NR_MODES, PCM_KVM_NR_MODES + 1,
+					  0x80000000u, ~0u };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		EXPECT_EQ(-EINVAL, pcm_set_vm_mode(self->vm.vm_fd, modes[i]))
+			TH_LOG("mode %u", modes[i]);
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+}
+
+TEST_F(ioctl, set_get_mode)
+{
+	unsigned int mode, now = PCM_KVM_MODE_X86_64_V3;
+	int r;
+
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++) {
+		r = pcm_set_vm_mode(self->vm.vm_fd, mode);
+		EXPECT_EQ(mode_expect_errno(mode), r)
+			TH_LOG("SET_VM_MODE(%s): %s", pcm_mode_name(mode), strerror(-r));
+		if (!r)
+			now = mode;
+		mode_of(_metadata, self->vm.vm_fd, self->dir, now);
+	}
+}
+
+TEST_F(ioctl, unknown_cmd)
+{
+	char buf[256] = { 0 };
+
+	*(uint32_t *)buf = 16;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->pcm, _IOWR(PCM_KVM_IOC_MAGIC, 0x7f, char[16]), buf));
+	EXPECT_TRUE(errno == ENOTTY || errno == EINVAL) TH_LOG("errno %d", errno);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->pcm, _IO('k', 1), 0));
+	EXPECT_TRUE(errno == ENOTTY || errno == EINVAL) TH_LOG("errno %d", errno);
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Global sysfs files                                                      */
+
+TEST(sysfs_modes)
+{
+	char buf[256];
+
+	REQUIRE_PCM();
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_MODES, buf, sizeof(buf)));
+	EXPECT_STREQ("off min x86-64-v2 x86-64-v3 x86-64-v4 baseline\n", buf);
+	/* read-only */
+	EXPECT_NE(0, sysfs_write_str(PCM_SYSFS_MODES, "off\n"));
+}
+
+/* One line of names, in table order, each known. */
+TEST(sysfs_host_features)
+{
+	static char buf[PCM_FS_TEXT_MAX + 64], again[PCM_FS_TEXT_MAX + 64];
+	struct pcm_fs fs, hw;
+	ssize_t n;
+
+	REQUIRE_PCM();
+	n = sysfs_read(PCM_SYSFS_HOST_FEATURES, buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	EXPECT_EQ('\n', buf[n - 1]);
+	EXPECT_EQ(NULL, memchr(buf, '\n', n - 1)) TH_LOG("more than one line");
+	ASSERT_EQ(0, pcm_fs_parse(buf, n, &fs, NULL, NULL));
+	pcm_fs_format(&fs, again, sizeof(again));
+	buf[n - 1] = '\0';
+	EXPECT_STREQ(again, buf) TH_LOG("not in table order / not single-spaced");
+	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	pcm_fs_and(&hw, &hw, &fs);
+	EXPECT_FALSE(pcm_fs_empty(&hw));
+	EXPECT_NE(0, sysfs_write_str(PCM_SYSFS_HOST_FEATURES, "fpu\n"));
+}
+
+/* default_mode: bad writes fail and change nothing; good ones read back. */
+FIXTURE(default_mode) {
+	struct saved_state saved;
+	struct vm vm;
+};
+
+FIXTURE_SETUP(default_mode)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	ASSERT_TRUE(self->saved.have_default_mode);
+}
+
+FIXTURE_TEARDOWN(default_mode)
+{
+	vm_destroy(&self->vm);
+	restore_state(_metadata, &self->saved);
+}
+
+TEST_F(default_mode, read_write)
+{
+	unsigned int mode;
+	int r, now;
+	char buf[64];
+
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++) {
+		now = sysfs_read_mode(PCM_PARAM_DEFAULT_MODE);
+		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(mode));
+		r = sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf);
+		EXPECT_EQ(mode_expect_errno(mode), r)
+			TH_LOG("default_mode <- %s: %s", pcm_mode_name(mode), strerror(-r));
+		EXPECT_EQ(r ? now : (int)mode, sysfs_read_mode(PCM_PARAM_DEFAULT_MODE));
+	}
+}
+
+TEST_F(default_mode, bad_writes)
+{
+	static char junk[256], longstr[5000];
+	static const char *const bad[] = {
+		"x86-64-v5\n", "offf", "of", "v2", "x86-64-v2 x86-64-v3", "\n", " ",
+		"baseline\nmin",
+	};
+	unsigned int i;
+	int r;
+
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, "x86-64-v3"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = sysfs_write_str(PCM_PARAM_DEFAULT_MODE, bad[i]);
+		EXPECT_NE(0, r) TH_LOG("default_mode accepted '%s'", bad[i]);
+		EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, sysfs_read_mode(PCM_PARAM_DEFAULT_MODE));
+	}
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = i;
+	EXPECT_NE(0, sysfs_write(PCM_PARAM_DEFAULT_MODE, junk, sizeof(junk)));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, sysfs_read_mode(PCM_PARAM_DEFAULT_MODE));
+	memset(longstr, 'x', sizeof(longstr));
+	EXPECT_NE(0, sysfs_write(PCM_PARAM_DEFAULT_MODE, longstr, sizeof(longstr)));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, sysfs_read_mode(PCM_PARAM_DEFAULT_MODE));
+	/*
+	 * sysfs hands a store only the first PAGE_SIZE bytes of a longer
+	 * write; a valid name there must not make the overlong write count.
+	 */
+	memset(longstr, ' ', sizeof(longstr));
+	memcpy(longstr, "min", 3);
+	EXPECT_NE(0, sysfs_write(PCM_PARAM_DEFAULT_MODE, longstr, sizeof(longstr)));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, sysfs_read_mode(PCM_PARAM_DEFAULT_MODE))
+		TH_LOG("a 5000-byte write 'min   ...' changed default_mode");
+}
+
+/* VMs created after a default_mode write start in that mode; older ones keep theirs. */
+TEST_F(default_mode, applies_to_new_vms)
+{
+	struct vm old;
+	char dir[256], odir[256];
+	int r;
+
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, "off\n"));
+	new_vm(_metadata, &old, false);
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, "x86-64-v2\n"));
+	new_vm(_metadata, &self->vm, false);
+	wait_vm_dir(_metadata, old.vm_fd, odir, sizeof(odir));
+	wait_vm_dir(_metadata, self->vm.vm_fd, dir, sizeof(dir));
+	r = pcm_get_vm_mode(old.vm_fd);
+	vm_destroy(&old);
+	EXPECT_EQ(PCM_KVM_MODE_OFF, r);
+	mode_of(_metadata, self->vm.vm_fd, dir, PCM_KVM_MODE_X86_64_V2);
+}
+
+/* baseline: read/write, and bad writes change nothing. */
+FIXTURE(baseline) {
+	struct saved_state saved;
+	struct pcm_fs host;
+};
+
+FIXTURE_SETUP(baseline)
+{
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	ASSERT_TRUE(self->saved.have_baseline);
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &self->host));
+}
+
+FIXTURE_TEARDOWN(baseline)
+{
+	restore_state(_metadata, &self->saved);
+}
+
+TEST_F(baseline, read_write)
+{
+	static char buf[PCM_FS_TEXT_MAX + 1], want[PCM_FS_TEXT_MAX + 1];
+	struct pcm_fs bl, got, known;
+
+	v2_plus_xsave(_metadata, &bl);
+	pcm_fs_and(&bl, &bl, &self->host);	/* the host may lack xsave */
+	write_baseline(_metadata, &bl);
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, buf, sizeof(buf)));
+	pcm_fs_format(&bl, want, sizeof(want) - 1);
+	strcat(want, "\n");
+	EXPECT_STREQ(want, buf);
+
+	/* Any order, commas and aliases are fine; it reads back in table order. */
+	if (fs_has(&self->host, "sse2") && fs_has(&self->host, "pni") &&
+	    fs_has(&self->host, "fpu")) {
+		ASSERT_EQ(0, sysfs_write_str(PCM_SYSFS_BASELINE, "sse3 sse2 fpu\n"));
+		ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_BASELINE, &got));
+		pcm_fs_zero(&bl);
+		pcm_fs_set(&bl, feature_id("fpu"));
+		pcm_fs_set(&bl, feature_id("sse2"));
+		pcm_fs_set(&bl, feature_id("pni"));
+		pcm_fs_known(&known);
+		EXPECT_EQ(0, fs_diff("baseline read back", &got, &bl, &known));
+	}
+}
+
+TEST_F(baseline, bad_writes)
+{
+	static char junk[256], longstr[5000], before[PCM_FS_TEXT_MAX + 1],
+		after[PCM_FS_TEXT_MAX + 1], unhosted[64];
+	static const char *const bad[] = {
+		"fpu notafeature\n", "notafeature", "fpu,,sse2 x86-64-v2", "sse4.3",
+		"fpu\001", "xsave avx avx2 avx512f avx512_bogus\n",
+	};
+	struct pcm_fs bl, hw, missing;
+	unsigned int i, id;
+	int r;
+
+	/* A known, non-empty starting point. */
+	v2_plus_xsave(_metadata, &bl);
+	pcm_fs_and(&bl, &bl, &self->host);
+	write_baseline(_metadata, &bl);
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, before, sizeof(before)));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = sysfs_write_str(PCM_SYSFS_BASELINE, bad[i]);
+		EXPECT_EQ(-EINVAL, r) TH_LOG("baseline '%s': %s", bad[i], strerror(-r));
+		ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, after, sizeof(after)));
+		EXPECT_STREQ(before, after);
+	}
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = i;
+	EXPECT_NE(0, sysfs_write(PCM_SYSFS_BASELINE, junk, sizeof(junk)));
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+	memset(longstr, 'x', sizeof(longstr));
+	EXPECT_NE(0, sysfs_write(PCM_SYSFS_BASELINE, longstr, sizeof(longstr)));
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+	/*
+	 * sysfs hands a store only the first PAGE_SIZE bytes of a longer
+	 * write: a list cut there must not be taken as the whole list.
+	 */
+	for (i = 0; i < sizeof(longstr); i++)
+		longstr[i] = "fpu "[i % 4];
+	EXPECT_NE(0, sysfs_write(PCM_SYSFS_BASELINE, longstr, sizeof(longstr)));
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, after, sizeof(after)));
+	EXPECT_STREQ(before, after) TH_LOG("a 5000-byte write 'fpu fpu ...' was taken");
+	/* Start again from the known baseline whatever happened. */
+	write_baseline(_metadata, &bl);
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, before, sizeof(before)));
+
+	/* A hardware feature the host cannot provide. */
+	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	pcm_fs_andnot(&missing, &hw, &self->host);
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		if (pcm_fs_test(&missing, id))
+			break;
+	if (id == PCM_NR_FEATURES)
+		SKIP(return, "the host has every hardware feature of the table");
+	snprintf(unhosted, sizeof(unhosted), "fpu %s\n", pcm_features[id].name);
+	r = sysfs_write_str(PCM_SYSFS_BASELINE, unhosted);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("baseline '%s' (host lacks it): %s", unhosted,
+				     strerror(-r));
+	ASSERT_LT(0, sysfs_read(PCM_SYSFS_BASELINE, after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
+/* ---------------------------------------------------------------------- */
+/* vms/<pid>-<fd>/                                                         */
+
+FIXTURE(vmdir) {
+	struct vm vm;
+	char dir[256];
+};
+
+FIXTURE_SETUP(vmdir)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+}
+
+FIXTURE_TEARDOWN(vmdir)
+{
+	vm_destroy(&self->vm);
+}
+
+TEST_F(vmdir, appears_and_goes)
+{
+	static const char *const files[] = { "mode", "visible", "hidden", "requested" };
+	char path[300], buf[PCM_FS_TEXT_MAX];
+	unsigned int i;
+
+	new_vm(_metadata, &self->vm, false);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", self->dir, files[i]);
+		EXPECT_LE(0, sysfs_read(path, buf, sizeof(buf))) TH_LOG("%s", path);
+	}
+	for (i = 1; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", self->dir, files[i]);
+		EXPECT_NE(0, sysfs_write_str(path, "fpu\n")) TH_LOG("%s writable", path);
+	}
+	vm_destroy(&self->vm);
+	EXPECT_TRUE(wait_path(self->dir, false, PCM_VMDIR_TIMEOUT_MS))
+		TH_LOG("%s still there after the VM was destroyed", self->dir);
+}
+
+TEST_F(vmdir, mode_write)
+{
+	char path[300], buf[64];
+	unsigned int mode;
+
+	new_vm(_metadata, &self->vm, true);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+	snprintf(path, sizeof(path), "%s/mode", self->dir);
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++) {
+		unsigned int now = pcm_get_vm_mode(self->vm.vm_fd);
+		int err = mode_expect_errno(mode), r;
+
+		/* as `echo NAME > mode` does */
+		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(mode));
+		r = sysfs_write_str(path, buf);
+		EXPECT_EQ(err, r) TH_LOG("mode <- %s: %s", pcm_mode_name(mode), strerror(-r));
+		mode_of(_metadata, self->vm.vm_fd, self->dir, err ? now : mode);
+		/* and without the newline */
+		EXPECT_EQ(err, sysfs_write_str(path, pcm_mode_name(mode)));
+		mode_of(_metadata, self->vm.vm_fd, self->dir, err ? now : mode);
+	}
+}
+
+TEST_F(vmdir, mode_bad_writes)
+{
+	static char junk[256], longstr[5000];
+	static const char *const bad[] = {
+		"x86-64-v5\n", "offf", "\n", "", " ", "x86-64-v2 off", "x86_64_v2x",
+		"min\nmin\n",
+	};
+	char path[300];
+	unsigned int i;
+	int r;
+
+	new_vm(_metadata, &self->vm, true);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+	snprintf(path, sizeof(path), "%s/mode", self->dir);
+	ASSERT_EQ(0, sysfs_write_str(path, "x86-64-v3\n"));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (!bad[i][0])
+			continue;	/* write(2) of 0 bytes never reaches sysfs */
+		r = sysfs_write_str(path, bad[i]);
+		EXPECT_NE(0, r) TH_LOG("mode accepted '%s'", bad[i]);
+		mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+	}
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = i;
+	EXPECT_NE(0, sysfs_write(path, junk, sizeof(junk)));
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+	memset(longstr, 'x', sizeof(longstr));
+	EXPECT_NE(0, sysfs_write(path, longstr, sizeof(longstr)));
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V3);
+	/*
+	 * sysfs hands a store only the first PAGE_SIZE bytes of a longer
+	 * write; a valid name there must not make the overlong write count.
+	 */
+	memset(longstr, ' ', sizeof(longstr));
+	memcpy(longstr, "min", 3);
+	EXPECT_NE(0, sysfs_write(path, longstr, sizeof(longstr)));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, pcm_get_vm_mode(self->vm.vm_fd))
+		TH_LOG("a 5000-byte write 'min   ...' changed the mode");
+}
+
+/*
+ * The fd number of a VM whose fd was closed (a vCPU keeps it alive) is
+ * reused by the next VM: the new one gets <pid>-<fd>, the old one is
+ * renamed <pid>-<fd>-<serial>; both live until their VM ends.
+ */
+TEST_F(vmdir, fd_reuse_renames_old)
+{
+	char odir[256], renamed[128], path[400];
+	struct vm old;
+	int old_fd, r;
+	pid_t pid = getpid();
+
+	new_vm(_metadata, &old, true);
+	old_fd = old.vm_fd;
+	set_mode(_metadata, old_fd, PCM_KVM_MODE_X86_64_V3);
+	wait_vm_dir(_metadata, old_fd, odir, sizeof(odir));
+	vm_close_vm_fd(&old);
+
+	new_vm(_metadata, &self->vm, false);
+	if (self->vm.vm_fd != old_fd) {
+		vm_destroy(&old);
+		SKIP(return, "fd %d was not reused (got %d)", old_fd, self->vm.vm_fd);
+	}
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+
+	/* Poll: both creation and rename happen from a workqueue. */
+	snprintf(path, sizeof(path), "%s/mode", odir);
+	for (r = 0; r < PCM_VMDIR_TIMEOUT_MS / 10; r++) {
+		if (find_renamed_vm_dir(pid, old_fd, renamed, sizeof(renamed)) &&
+		    sysfs_read_mode(path) == PCM_KVM_MODE_X86_64_V2)
+			break;
+		usleep(10000);
+	}
+	EXPECT_TRUE(find_renamed_vm_dir(pid, old_fd, renamed, sizeof(renamed)))
+		TH_LOG("no %d-%d-<serial> for the older VM", pid, old_fd);
+	mode_of(_metadata, self->vm.vm_fd, odir, PCM_KVM_MODE_X86_64_V2);
+	snprintf(path, sizeof(path), "%s/%s/mode", PCM_SYSFS_VMS, renamed);
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V3, sysfs_read_mode(path)) TH_LOG("%s", path);
+
+	/* The old VM ends: only its renamed directory goes. */
+	vm_destroy(&old);
+	snprintf(path, sizeof(path), "%s/%s", PCM_SYSFS_VMS, renamed);
+	EXPECT_TRUE(wait_path(path, false, PCM_VMDIR_TIMEOUT_MS)) TH_LOG("%s stays", path);
+	EXPECT_TRUE(wait_path(odir, true, 0));
+	mode_of(_metadata, self->vm.vm_fd, odir, PCM_KVM_MODE_X86_64_V2);
+
+	vm_destroy(&self->vm);
+	EXPECT_TRUE(wait_path(odir, false, PCM_VMDIR_TIMEOUT_MS)) TH_LOG("%s stays", odir);
+}
+
+/* 100 VMs at once: each gets its directory, and all go when closed. */
+TEST_F_TIMEOUT(vmdir, hundred_vms, 300)
+{
+	enum { NR = 100 };
+	int fds[NR], i, n;
+	char dir[256];
+
+	for (i = 0; i < NR; i++) {
+		fds[i] = ioctl(kvm_fd(), KVM_CREATE_VM, 0);
+		ASSERT_LE(0, fds[i]) TH_LOG("KVM_CREATE_VM #%d: %s", i, strerror(errno));
+	}
+	for (i = 0; i < NR; i++) {
+		vm_dir_path(dir, sizeof(dir), getpid(), fds[i], NULL);
+		EXPECT_TRUE(wait_path(dir, true, PCM_VMDIR_TIMEOUT_MS)) TH_LOG("%s", dir);
+	}
+	EXPECT_EQ(NR, count_vm_dirs(getpid()));
+	for (i = 0; i < NR; i++)
+		close(fds[i]);
+	for (i = 0; i < 1000; i++) {
+		n = count_vm_dirs(getpid());
+		if (!n)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, n) TH_LOG("%d directories left 10 s after closing", n);
+}
+
+/* 100 create/close cycles on the same fd number, as fast as possible. */
+TEST_F_TIMEOUT(vmdir, churn, 300)
+{
+	int i, fd, n;
+
+	for (i = 0; i < 100; i++) {
+		fd = ioctl(kvm_fd(), KVM_CREATE_VM, 0);
+		ASSERT_LE(0, fd) TH_LOG("KVM_CREATE_VM #%d: %s", i, strerror(errno));
+		if (i % 3 == 0)
+			pcm_set_vm_mode(fd, PCM_KVM_MODE_MIN);
+		close(fd);
+	}
+	for (i = 0; i < 1000; i++) {
+		n = count_vm_dirs(getpid());
+		if (!n)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, n) TH_LOG("%d directories left 10 s after closing", n);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Enforcement: what the guest sees in each mode, set at each point        */
+
+enum when {
+	BEFORE_SET_CPUID,	/* PCM_KVM_SET_VM_MODE right after KVM_CREATE_VM */
+	AFTER_SET_CPUID,	/* after KVM_SET_CPUID2, before the first KVM_RUN */
+	BY_DEFAULT_MODE,	/* default_mode written before KVM_CREATE_VM */
+};
+
+FIXTURE(enforce) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+	struct pcm_fs requested, baseline, expected;
+	char dir[256];
+};
+
+FIXTURE_VARIANT(enforce) {
+	unsigned int mode;
+	enum when when;
+	/*
+	 * The VMM's table is not dependency-closed: xsave is cleared but avx
+	 * and the rest are left.  Modes other than off must hide everything
+	 * that needs xsave however the mode was set; off shows it as set.
+	 */
+	bool unclosed;
+};
+
+#define ENFORCE_VARIANT(name, m, w) \
+	FIXTURE_VARIANT_ADD(enforce, name) { .mode = m, .when = w }
+#define UNCLOSED_VARIANT(name, m, w) \
+	FIXTURE_VARIANT_ADD(enforce, name) { .mode = m, .when = w, .unclosed = true }
+
+ENFORCE_VARIANT(off_before, PCM_KVM_MODE_OFF, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(min_before, PCM_KVM_MODE_MIN, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(v2_before, PCM_KVM_MODE_X86_64_V2, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(v3_before, PCM_KVM_MODE_X86_64_V3, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(v4_before, PCM_KVM_MODE_X86_64_V4, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(baseline_before, PCM_KVM_MODE_BASELINE, BEFORE_SET_CPUID);
+ENFORCE_VARIANT(off_after, PCM_KVM_MODE_OFF, AFTER_SET_CPUID);
+ENFORCE_VARIANT(min_after, PCM_KVM_MODE_MIN, AFTER_SET_CPUID);
+ENFORCE_VARIANT(v2_after, PCM_KVM_MODE_X86_64_V2, AFTER_SET_CPUID);
+ENFORCE_VARIANT(v3_after, PCM_KVM_MODE_X86_64_V3, AFTER_SET_CPUID);
+ENFORCE_VARIANT(v4_after, PCM_KVM_MODE_X86_64_V4, AFTER_SET_CPUID);
+ENFORCE_VARIANT(baseline_after, PCM_KVM_MODE_BASELINE, AFTER_SET_CPUID);
+ENFORCE_VARIANT(off_default, PCM_KVM_MODE_OFF, BY_DEFAULT_MODE);
+ENFORCE_VARIANT(min_default, PCM_KVM_MODE_MIN, BY_DEFAULT_MODE);
+ENFORCE_VARIANT(v2_default, PCM_KVM_MODE_X86_64_V2, BY_DEFAULT_MODE);
+ENFORCE_VARIANT(v3_default, PCM_KVM_MODE_X86_64_V3, BY_DEFAULT_MODE);
+ENFORCE_VARIANT(v4_default, PCM_KVM_MODE_X86_64_V4, BY_DEFAULT_MODE);
+ENFORCE_VARIANT(baseline_default, PCM_KVM_MODE_BASELINE, BY_DEFAULT_MODE);
+UNCLOSED_VARIANT(off_unclosed_before, PCM_KVM_MODE_OFF, BEFORE_SET_CPUID);
+UNCLOSED_VARIANT(v3_unclosed_before, PCM_KVM_MODE_X86_64_V3, BEFORE_SET_CPUID);
+UNCLOSED_VARIANT(v3_unclosed_after, PCM_KVM_MODE_X86_64_V3, AFTER_SET_CPUID);
+UNCLOSED_VARIANT(v3_unclosed_default, PCM_KVM_MODE_X86_64_V3, BY_DEFAULT_MODE);
+
+FIXTURE_SETUP(enforce)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+	if (variant->unclosed) {
+		struct kvm_cpuid_entry2 *e = cpuid2_find(self->set, 1, 0);
+
+		ASSERT_NE(NULL, e);
+		if (!(e->ecx & (1U << 28)))
+			SKIP(return, "KVM does not offer avx");
+		e->ecx &= ~(1U << 26);	/* xsave */
+	}
+	fs_from_cpuid2(self->set, &self->requested);
+}
+
+FIXTURE_TEARDOWN(enforce)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* Global writes happen here, in the test body, so that teardown restores them. */
+static void enforce_prepare(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(enforce) *self,
+			    const FIXTURE_VARIANT(enforce) *variant)
+{
+	char buf[64];
+
+	pcm_fs_zero(&self->baseline);
+	if (variant->mode == PCM_KVM_MODE_BASELINE) {
+		v2_plus_xsave(_metadata, &self->baseline);
+		write_baseline(_metadata, &self->baseline);
+		ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_BASELINE, &self->baseline));
+	}
+	if (variant->when == BY_DEFAULT_MODE) {
+		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(variant->mode));
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf));
+	}
+	new_vm(_metadata, &self->vm, true);
+	if (variant->when == BY_DEFAULT_MODE)
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, self->saved.default_mode));
+	if (variant->when == BEFORE_SET_CPUID)
+		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	set_cpuid(_metadata, &self->vm, self->set);
+	if (variant->when == AFTER_SET_CPUID)
+		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	fs_expected(variant->mode, &self->baseline, &self->requested, &self->expected);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+	mode_of(_metadata, self->vm.vm_fd, self->dir, variant->mode);
+}
+
+#define BIT_1_ECX(b)	(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << (b)))
+#define BIT_7_EBX(b)	(guest_reg(&gv, 7, 0, PCM_KVM_EBX) & (1U << (b)))
+
+/* Model-independent facts about x86-64-v2 and min, from raw CPUID bits. */
+static void check_level_facts(struct __test_metadata *_metadata,
+			      const FIXTURE_VARIANT(enforce) *variant,
+			      struct kvm_cpuid2 *set, const struct guest_view *gv_in)
+{
+	const struct guest_view gv = *gv_in;
+	uint32_t host1c = table_reg(set, 1, 0, PCM_KVM_ECX);
+
+	if (variant->mode != PCM_KVM_MODE_X86_64_V2 && variant->mode != PCM_KVM_MODE_MIN)
+		return;
+	EXPECT_FALSE(BIT_1_ECX(28)) TH_LOG("avx visible");
+	EXPECT_FALSE(BIT_1_ECX(26)) TH_LOG("xsave visible");
+	EXPECT_FALSE(BIT_1_ECX(12)) TH_LOG("fma visible");
+	EXPECT_FALSE(BIT_1_ECX(29)) TH_LOG("f16c visible");
+	EXPECT_FALSE(BIT_1_ECX(22)) TH_LOG("movbe visible");
+	EXPECT_FALSE(BIT_7_EBX(5)) TH_LOG("avx2 visible");
+	EXPECT_FALSE(BIT_7_EBX(3)) TH_LOG("bmi1 visible");
+	EXPECT_FALSE(BIT_7_EBX(8)) TH_LOG("bmi2 visible");
+	EXPECT_FALSE(guest_reg(&gv, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM)
+		TH_LOG("0xD.0 EAX offers AVX state");
+	if (variant->mode == PCM_KVM_MODE_X86_64_V2) {
+		if (host1c & (1U << 20))
+			EXPECT_TRUE(BIT_1_ECX(20)) TH_LOG("sse4_2 hidden in x86-64-v2");
+		if (host1c & (1U << 23))
+			EXPECT_TRUE(BIT_1_ECX(23)) TH_LOG("popcnt hidden in x86-64-v2");
+	} else {
+		EXPECT_FALSE(BIT_1_ECX(20)) TH_LOG("sse4_2 visible in min");
+		EXPECT_FALSE(BIT_1_ECX(23)) TH_LOG("popcnt visible in min");
+		EXPECT_FALSE(BIT_1_ECX(9)) TH_LOG("ssse3 visible in min");
+	}
+	/* Always: the basics of every 64-bit CPU stay. */
+	EXPECT_TRUE(guest_reg(&gv, 1, 0, PCM_KVM_EDX) & (1U << 26)) TH_LOG("sse2 hidden");
+}
+
+/* The guest's CPUID shows closure(requested & allow). */
+TEST_F(enforce, guest_cpuid)
+{
+	struct pcm_fs mask;
+	struct guest_view gv;
+
+	enforce_prepare(_metadata, self, variant);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	fs_compare_mask(&mask);
+	EXPECT_EQ(0, fs_diff("guest CPUID", &gv.fs, &self->expected, &mask));
+	check_level_facts(_metadata, variant, self->set, &gv);
+	if (!pcm_fs_test(&self->expected, PCM_F_AVX))
+		EXPECT_FALSE(guest_reg(&gv, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM)
+			TH_LOG("avx hidden, but 0xD.0 EAX = 0x%x",
+			       guest_reg(&gv, 0xd, 0, PCM_KVM_EAX));
+	if (variant->mode == PCM_KVM_MODE_OFF) {
+		unsigned int w;
+		struct pcm_fs dyn;
+
+		fs_dynamic(&dyn);
+		for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+			const struct pcm_word_desc *d = &pcm_words[w];
+			uint32_t want = table_reg(self->set, d->leaf, d->subleaf, d->reg);
+
+			if (!cpuid2_find(self->set, d->leaf, d->subleaf))
+				continue;
+			EXPECT_EQ(want & ~dyn.words[w],
+				  guest_reg(&gv, d->leaf, d->subleaf, d->reg) & ~dyn.words[w])
+				TH_LOG("mode off changed word %s", d->name);
+		}
+	}
+}
+
+/* KVM_SET_CPUID2 again after KVM_RUN with the very same entries succeeds. */
+TEST_F(enforce, set_cpuid_again_after_run)
+{
+	struct guest_view gv, again;
+	struct pcm_fs mask;
+	int r;
+
+	enforce_prepare(_metadata, self, variant);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	r = vcpu_set_cpuid(&self->vm, self->set);
+	EXPECT_EQ(0, r) TH_LOG("KVM_SET_CPUID2 with the same entries after KVM_RUN: %s",
+			       strerror(-r));
+	/* and the guest still sees the same */
+	run_guest_cpuid(_metadata, &self->vm, self->set, &again);
+	fs_compare_mask(&mask);
+	EXPECT_EQ(0, fs_diff("guest CPUID after the second KVM_SET_CPUID2",
+			     &again.fs, &self->expected, &mask));
+}
+
+/* KVM_GET_CPUID2: masked when the mode came first; the flag says which. */
+TEST_F(enforce, stored_cpuid)
+{
+	struct pcm_kvm_vm_features f;
+	struct kvm_cpuid2 *got;
+	struct pcm_fs stored, mask;
+	bool hides;
+
+	enforce_prepare(_metadata, self, variant);
+	got = vcpu_get_cpuid(&self->vm);
+	ASSERT_NE(NULL, got);
+	fs_from_cpuid2(got, &stored);
+	fs_compare_mask(&mask);
+	hides = !pcm_fs_equal(&self->expected, &self->requested);
+	ASSERT_EQ(0, pcm_get_vm_features(self->vm.vm_fd, &f));
+
+	if (variant->when != AFTER_SET_CPUID) {
+		EXPECT_EQ(0, fs_diff("KVM_GET_CPUID2", &stored, &self->expected, &mask));
+		if (!pcm_fs_test(&self->expected, PCM_F_AVX))
+			EXPECT_FALSE(table_reg(got, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM);
+		if (hides)
+			EXPECT_TRUE(f.flags & PCM_KVM_VM_STORED_MASKED)
+				TH_LOG("flags 0x%x", f.flags);
+	} else if (f.flags & PCM_KVM_VM_STORED_MASKED) {
+		EXPECT_EQ(0, fs_diff("KVM_GET_CPUID2 (flag STORED_MASKED)", &stored,
+				     &self->expected, &mask));
+	} else if (hides) {
+		EXPECT_EQ(0, fs_diff("KVM_GET_CPUID2 (no flag STORED_MASKED)", &stored,
+				     &self->requested, &mask));
+	}
+	free(got);
+}
+
+/* sysfs requested/visible/hidden and PCM_KVM_GET_VM_FEATURES agree with the model. */
+TEST_F(enforce, reported_features)
+{
+	struct pcm_fs req, vis, hid, exp_hidden, known, mask;
+	struct pcm_kvm_vm_features f;
+	struct guest_view gv;
+	char path[300];
+
+	enforce_prepare(_metadata, self, variant);
+	pcm_fs_known(&known);
+	fs_compare_mask(&mask);
+	pcm_fs_andnot(&exp_hidden, &self->requested, &self->expected);
+
+	snprintf(path, sizeof(path), "%s/requested", self->dir);
+	ASSERT_EQ(0, sysfs_read_fs(path, &req));
+	snprintf(path, sizeof(path), "%s/visible", self->dir);
+	ASSERT_EQ(0, sysfs_read_fs(path, &vis));
+	snprintf(path, sizeof(path), "%s/hidden", self->dir);
+	ASSERT_EQ(0, sysfs_read_fs(path, &hid));
+	EXPECT_EQ(0, fs_diff("sysfs requested", &req, &self->requested, &known));
+	EXPECT_EQ(0, fs_diff("sysfs visible", &vis, &self->expected, &mask));
+	EXPECT_EQ(0, fs_diff("sysfs hidden", &hid, &exp_hidden, &mask));
+
+	ASSERT_EQ(0, pcm_get_vm_features(self->vm.vm_fd, &f));
+	EXPECT_EQ(variant->mode, f.mode);
+	EXPECT_TRUE(f.flags & PCM_KVM_VM_CPUID_SET) TH_LOG("flags 0x%x", f.flags);
+	EXPECT_FALSE(f.flags & PCM_KVM_VM_RAN) TH_LOG("flags 0x%x", f.flags);
+	EXPECT_EQ(0, fs_diff("GET_VM_FEATURES requested", &f.requested, &req, &known));
+	EXPECT_EQ(0, fs_diff("GET_VM_FEATURES visible", &f.visible, &vis, &known));
+	EXPECT_EQ(0, fs_diff("GET_VM_FEATURES hidden", &f.hidden, &hid, &known));
+
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	ASSERT_EQ(0, pcm_get_vm_features(self->vm.vm_fd, &f));
+	EXPECT_TRUE(f.flags & PCM_KVM_VM_RAN) TH_LOG("flags 0x%x after KVM_RUN", f.flags);
+	EXPECT_EQ(0, fs_diff("GET_VM_FEATURES visible after run vs guest",
+			     &f.visible, &gv.fs, &mask));
+}
+
+/* ---------------------------------------------------------------------- */
+/* After a vCPU ran, the mode is frozen                                    */
+
+FIXTURE(frozen) {
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+	char dir[256];
+};
+
+FIXTURE_SETUP(frozen)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	self->set = supported(_metadata);
+	new_vm(_metadata, &self->vm, true);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+}
+
+FIXTURE_TEARDOWN(frozen)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+}
+
+TEST_F(frozen, mode_busy_after_run)
+{
+	struct guest_view gv;
+	char path[300];
+	unsigned int mode;
+	int r;
+
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V3);
+	set_cpuid(_metadata, &self->vm, self->set);
+	/* Not run yet: changes are fine. */
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+
+	snprintf(path, sizeof(path), "%s/mode", self->dir);
+	for (mode = 0; mode < PCM_KVM_NR_MODES; mode++) {
+		/* An unset baseline may be refused (EINVAL) before the freeze is. */
+		int other = mode_expect_errno(mode) ?: -EBUSY;
+
+		if (mode == PCM_KVM_MODE_X86_64_V2)
+			continue;
+		r = pcm_set_vm_mode(self->vm.vm_fd, mode);
+		EXPECT_TRUE(r == -EBUSY || r == other)
+			TH_LOG("SET_VM_MODE(%s) after run: %s", pcm_mode_name(mode),
+			       strerror(-r));
+		r = sysfs_write_str(path, pcm_mode_name(mode));
+		EXPECT_TRUE(r == -EBUSY || r == other)
+			TH_LOG("mode <- %s after run: %s", pcm_mode_name(mode), strerror(-r));
+		mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V2);
+	}
+	/* Still masked as before. */
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 28)) TH_LOG("avx visible");
+}
+
+/* A vCPU that ran without KVM_SET_CPUID2 also freezes the mode. */
+TEST_F(frozen, mode_busy_after_run_without_cpuid)
+{
+	int r, vec;
+
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_MIN);
+	r = guest_xsetbv(&self->vm, 0x3, NULL, &vec);	/* #UD: any exit will do */
+	ASSERT_LT(0, r);
+	r = pcm_set_vm_mode(self->vm.vm_fd, PCM_KVM_MODE_OFF);
+	EXPECT_EQ(-EBUSY, r) TH_LOG("%s", strerror(-r));
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_MIN);
+}
+
+/*
+ * vCPU hotplug as QEMU does it: a vCPU added after the VM ran gets the same
+ * entries with KVM_SET_CPUID2 and sees the same masked CPUID.
+ */
+static void hotplug(struct __test_metadata *_metadata, FIXTURE_DATA(frozen) *self,
+		    bool mode_first)
+{
+	struct pcm_fs requested, expected, mask, stored;
+	struct guest_view gv0, gv1;
+	struct kvm_cpuid2 *got;
+	struct vm cpu1;
+	int r;
+
+	if (mode_first)
+		set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	if (!mode_first)
+		set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	fs_from_cpuid2(self->set, &requested);
+	fs_expected(PCM_KVM_MODE_X86_64_V2, NULL, &requested, &expected);
+	fs_compare_mask(&mask);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv0);
+	EXPECT_EQ(0, fs_diff("vCPU 0", &gv0.fs, &expected, &mask));
+
+	cpu1 = self->vm;
+	cpu1.vcpu_fd = -1;
+	cpu1.run = NULL;
+	r = vm_add_vcpu_id(&cpu1, 1);
+	ASSERT_EQ(0, r) TH_LOG("second vCPU: %s", strerror(-r));
+	r = vcpu_set_cpuid(&cpu1, self->set);
+	EXPECT_EQ(0, r) TH_LOG("KVM_SET_CPUID2 on the hotplugged vCPU: %s", strerror(-r));
+	if (!r) {
+		if (mode_first) {
+			got = vcpu_get_cpuid(&cpu1);
+			EXPECT_NE(NULL, got);
+			if (got) {
+				fs_from_cpuid2(got, &stored);
+				EXPECT_EQ(0, fs_diff("KVM_GET_CPUID2 of vCPU 1", &stored,
+						     &expected, &mask));
+				free(got);
+			}
+		}
+		run_guest_cpuid(_metadata, &cpu1, self->set, &gv1);
+		EXPECT_EQ(0, fs_diff("vCPU 1", &gv1.fs, &expected, &mask));
+		/* And vCPU 0 may re-set its entries too. */
+		EXPECT_EQ(0, vcpu_set_cpuid(&self->vm, self->set));
+	}
+	vm_close_vcpu(&cpu1);
+	EXPECT_EQ(-EBUSY, pcm_set_vm_mode(self->vm.vm_fd, PCM_KVM_MODE_OFF));
+	mode_of(_metadata, self->vm.vm_fd, self->dir, PCM_KVM_MODE_X86_64_V2);
+}
+
+TEST_F(frozen, hotplug_mode_before_cpuid)
+{
+	hotplug(_metadata, self, true);
+}
+
+TEST_F(frozen, hotplug_mode_after_cpuid)
+{
+	hotplug(_metadata, self, false);
+}
+
+/* ---------------------------------------------------------------------- */
+/* XSETBV: a hidden state component cannot be enabled                      */
+
+FIXTURE(xsetbv) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+	struct pcm_fs host;
+};
+
+FIXTURE_SETUP(xsetbv)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &self->host));
+	if (!fs_has(&self->host, "xsave") || !fs_has(&self->host, "avx") ||
+	    !(table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 28)) ||
+	    !(table_reg(self->set, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM))
+		SKIP(return, "the host (or KVM) lacks xsave/avx");
+}
+
+FIXTURE_TEARDOWN(xsetbv)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* baseline = x86-64-v2 + xsave, no avx: XCR0=0x7 -> #GP, XCR0=0x3 works. */
+TEST_F(xsetbv, baseline_without_avx)
+{
+	struct pcm_fs bl;
+	struct guest_view gv;
+	uint64_t xcr0 = 0;
+	int r, vec;
+
+	v2_plus_xsave(_metadata, &bl);
+	write_baseline(_metadata, &bl);
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_BASELINE);
+	set_cpuid(_metadata, &self->vm, self->set);
+	r = vcpu_update_cr4(&self->vm, X86_CR4_OSXSAVE, 0);
+	ASSERT_EQ(0, r) TH_LOG("CR4.OSXSAVE refused with xsave kept: %s", strerror(-r));
+
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_TRUE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 26)) TH_LOG("xsave hidden");
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 28)) TH_LOG("avx visible");
+	EXPECT_FALSE(guest_reg(&gv, 0xd, 0, PCM_KVM_EAX) & XFEATURE_MASK_YMM)
+		TH_LOG("0xD.0 EAX = 0x%x", guest_reg(&gv, 0xd, 0, PCM_KVM_EAX));
+
+	r = guest_xsetbv(&self->vm, 0x3, &xcr0, &vec);
+	EXPECT_EQ(GUEST_DONE_XSETBV, r) TH_LOG("XSETBV(0x3): vector %d", vec);
+	check_readback(_metadata, 0x3, xcr0);
+
+	if (xsetbv_exits_to_kvm() <= 0) {
+		if (_metadata->exit_code == KSFT_PASS)
+			SKIP(return, "%s; XCR0=0x3 and CPUID checked",
+			     xsetbv_not_seen_by_kvm);
+		return;
+	}
+	r = guest_xsetbv(&self->vm, 0x7, &xcr0, &vec);
+	EXPECT_EQ(GUEST_DONE_EXCEPTION, r) TH_LOG("XSETBV(0x7) succeeded, XCR0 now 0x%llx",
+						  (unsigned long long)xcr0);
+	EXPECT_EQ(GP_VECTOR, vec);
+}
+
+/*
+ * The same policy through KVM_SET_XCRS, which reaches KVM's XCR0 check on
+ * every machine (an XSETBV under QEMU TCG does not).
+ */
+TEST_F(xsetbv, baseline_without_avx_set_xcrs)
+{
+	struct pcm_fs bl;
+	int r;
+
+	v2_plus_xsave(_metadata, &bl);
+	write_baseline(_metadata, &bl);
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_BASELINE);
+	set_cpuid(_metadata, &self->vm, self->set);
+	r = vcpu_set_xcr0(&self->vm, 0x7);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("KVM_SET_XCRS(0x7) with avx hidden: %s", strerror(-r));
+	r = vcpu_set_xcr0(&self->vm, 0x3);
+	EXPECT_EQ(0, r) TH_LOG("KVM_SET_XCRS(0x3): %s", strerror(-r));
+}
+
+/* The same guest in x86-64-v3 may enable AVX state (the positive control). */
+TEST_F(xsetbv, v3_allows_avx)
+{
+	uint64_t xcr0 = 0;
+	int r, vec;
+
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V3);
+	set_cpuid(_metadata, &self->vm, self->set);
+	ASSERT_EQ(0, vcpu_update_cr4(&self->vm, X86_CR4_OSXSAVE, 0));
+	r = guest_xsetbv(&self->vm, 0x7, &xcr0, &vec);
+	EXPECT_EQ(GUEST_DONE_XSETBV, r) TH_LOG("vector %d", vec);
+	check_readback(_metadata, 0x7, xcr0);
+	EXPECT_EQ(0, vcpu_set_xcr0(&self->vm, 0x7));
+}
+
+/* Without xsave (x86-64-v2) KVM refuses CR4.OSXSAVE and XSETBV is #UD. */
+TEST_F(xsetbv, v2_has_no_xsave)
+{
+	int r, vec;
+
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	r = vcpu_update_cr4(&self->vm, X86_CR4_OSXSAVE, 0);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("KVM_SET_SREGS with CR4.OSXSAVE: %s", strerror(-r));
+	r = guest_xsetbv(&self->vm, 0x3, NULL, &vec);
+	EXPECT_EQ(GUEST_DONE_EXCEPTION, r);
+	EXPECT_EQ(UD_VECTOR, vec);
+}
+
+TEST_HARNESS_MAIN

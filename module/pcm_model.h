@@ -173,4 +173,45 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 /* XCR0/XSS components allowed by an allow-list (bit i = component i). */
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow);
 
+/* Identities (pcm_identity.c) */
+
+/* What a guest sees, from the CPUID entries it sees. mode is left 0. */
+void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
+			       struct pcm_kvm_identity *id);
+
+/* Limits a destination lacks, in pcm_identity_check()'s *limits. */
+#define PCM_LIMIT_PHYS_BITS	0x1
+#define PCM_LIMIT_BASIC_LEAF	0x2	/* a leaf the VM uses is past the max */
+#define PCM_LIMIT_EXT_LEAF	0x4
+#define PCM_LIMIT_XCR0		0x8
+
+/*
+ * May a VM with identity vm run on a host that can give host (its
+ * features already narrowed by the VM's mode)?  Returns an enum
+ * pcm_kvm_check_result; missing/extra get the hardware features seen by
+ * only one side, *limits the PCM_LIMIT_* the host lacks.
+ */
+unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
+				const struct pcm_kvm_identity *host,
+				struct pcm_fs *missing, struct pcm_fs *extra,
+				unsigned int *limits);
+
+/* One line: "identical", "compatible (...)", "incompatible: ...". */
+size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
+			const struct pcm_kvm_identity *host,
+			const struct pcm_fs *missing, const struct pcm_fs *extra,
+			unsigned int limits, char *buf, size_t size);
+
+/* The text form: "key: value" lines, NUL-terminated, bounded by size. */
+#define PCM_IDENTITY_TEXT_MAX	(PCM_FS_TEXT_MAX + 512)
+size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t size);
+
+/*
+ * Parse the text form.  -EINVAL: a bad line (*bad, *badlen point at it);
+ * -ENODATA: a key is missing; -EBADMSG: the feature names disagree with the
+ * raw words.  out is written only on success.
+ */
+int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
+		       const char **bad, size_t *badlen);
+
 #endif /* PCM_MODEL_H */

@@ -97,10 +97,65 @@ struct pcm_kvm_vm_features {
 	struct pcm_kvm_featureset hidden;	/* out: requested, not visible */
 };
 
+/*
+ * A VM's CPU identity: what its guest sees.  It travels with the VM (copied
+ * from the source host, or saved beside a saved state) and is checked by the
+ * destination.  Its text form is what vms/<pid>-<fd>/identity prints and
+ * what vms/<pid>-<fd>/expect and `pcmctl check` accept.
+ */
+struct pcm_kvm_identity {
+	__u32 mode;			/* enum pcm_kvm_mode */
+	__u32 max_basic_leaf;		/* CPUID.0:EAX */
+	__u32 max_ext_leaf;		/* CPUID.0x80000000:EAX */
+	__u32 phys_bits;		/* CPUID.0x80000008:EAX[7:0] */
+	__u64 xcr0;			/* CPUID.0xD.0 EDX:EAX */
+	char vendor[16];		/* CPUID.0 EBX EDX ECX, NUL-terminated */
+	struct pcm_kvm_featureset features;
+};
+
+struct pcm_kvm_vm_identity {
+	__u32 size;
+	__s32 vm_fd;			/* in */
+	__u32 flags;			/* in: must be 0 */
+	__u32 reserved;
+	struct pcm_kvm_identity id;	/* out */
+};
+
+/* Answers of PCM_KVM_CHECK_IDENTITY, best first. */
+enum pcm_kvm_check_result {
+	PCM_KVM_CHECK_IDENTICAL = 0,	/* this host gives exactly that */
+	PCM_KVM_CHECK_COMPATIBLE,	/* it gives all of it, and more */
+	PCM_KVM_CHECK_MISSING,		/* features or limits missing here */
+	PCM_KVM_CHECK_VENDOR,		/* another CPU vendor */
+};
+
+struct pcm_kvm_check {
+	__u32 size;
+	__u32 flags;			/* in: must be 0 */
+	struct pcm_kvm_identity id;	/* in: the VM's identity */
+	__u32 result;			/* out: enum pcm_kvm_check_result */
+	__u32 host_phys_bits;		/* out: this host's value */
+	__u32 host_max_basic_leaf;	/* out */
+	__u32 host_max_ext_leaf;	/* out */
+	struct pcm_kvm_featureset missing;	/* out: seen by the VM, absent here */
+	struct pcm_kvm_featureset extra;	/* out: here, not seen by the VM */
+	char host_vendor[16];		/* out */
+};
+
+struct pcm_kvm_vm_expect {
+	__u32 size;
+	__s32 vm_fd;			/* in */
+	__u32 flags;			/* in: must be 0 */
+	__u32 reserved;
+	struct pcm_kvm_identity id;	/* in: the identity on the source */
+};
+
 /* pcm_kvm_vm_features.flags on return */
 #define PCM_KVM_VM_CPUID_SET	_BITUL(0)	/* the VMM has set CPUID */
 #define PCM_KVM_VM_RAN		_BITUL(1)	/* a vCPU ran: mode frozen */
 #define PCM_KVM_VM_STORED_MASKED _BITUL(2)	/* KVM's stored CPUID is masked */
+#define PCM_KVM_VM_EXPECT	_BITUL(3)	/* an expected identity is set */
+#define PCM_KVM_VM_BLOCKED	_BITUL(4)	/* KVM_RUN refused: expectation unmet */
 
 #define PCM_KVM_IOC_MAGIC	0xC7
 
@@ -109,5 +164,8 @@ struct pcm_kvm_vm_features {
 #define PCM_KVM_SET_VM_MODE	_IOW(PCM_KVM_IOC_MAGIC, 0x02, struct pcm_kvm_vm_mode)
 #define PCM_KVM_GET_VM_MODE	_IOWR(PCM_KVM_IOC_MAGIC, 0x03, struct pcm_kvm_vm_mode)
 #define PCM_KVM_GET_VM_FEATURES	_IOWR(PCM_KVM_IOC_MAGIC, 0x04, struct pcm_kvm_vm_features)
+#define PCM_KVM_GET_VM_IDENTITY	_IOWR(PCM_KVM_IOC_MAGIC, 0x05, struct pcm_kvm_vm_identity)
+#define PCM_KVM_CHECK_IDENTITY	_IOWR(PCM_KVM_IOC_MAGIC, 0x06, struct pcm_kvm_check)
+#define PCM_KVM_SET_VM_EXPECT	_IOW(PCM_KVM_IOC_MAGIC, 0x07, struct pcm_kvm_vm_expect)
 
 #endif /* _UAPI_LINUX_PCM_KVM_H */

@@ -140,6 +140,85 @@ static long pcm_ioctl_vm_features(void __user *argp)
 	return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
 }
 
+static long pcm_ioctl_vm_identity(void __user *argp)
+{
+	struct pcm_kvm_vm_identity a;
+	struct pcm_vm *vm;
+	int ret;
+
+	ret = pcm_copy_in(&a, argp, sizeof(a), "GET_VM_IDENTITY");
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved) {
+		pr_warn_ratelimited("GET_VM_IDENTITY: unknown flags 0x%x\n", a.flags);
+		return -EINVAL;
+	}
+	vm = pcm_vm_from_fd(a.vm_fd, "GET_VM_IDENTITY", &ret);
+	if (!vm)
+		return ret;
+	pcm_vm_identity(vm, &a.id);
+	pcm_vm_put(vm);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long pcm_ioctl_check(void __user *argp)
+{
+	struct pcm_kvm_identity host;
+	struct pcm_kvm_check c;
+	unsigned int limits;
+	int ret;
+
+	ret = pcm_copy_in(&c, argp, sizeof(c), "CHECK_IDENTITY");
+	if (ret)
+		return ret;
+	if (c.flags) {
+		pr_warn_ratelimited("CHECK_IDENTITY: unknown flags 0x%x\n", c.flags);
+		return -EINVAL;
+	}
+	if (c.id.mode >= PCM_KVM_NR_MODES) {
+		pr_warn_ratelimited("CHECK_IDENTITY: unknown mode %u\n", c.id.mode);
+		return -EINVAL;
+	}
+	/* This host as a destination of a VM in that mode. */
+	ret = pcm_host_identity(c.id.mode, NULL, &host);
+	if (ret)
+		return ret;
+	c.result = pcm_identity_check(&c.id, &host, &c.missing, &c.extra, &limits);
+	c.host_phys_bits = host.phys_bits;
+	c.host_max_basic_leaf = host.max_basic_leaf;
+	c.host_max_ext_leaf = host.max_ext_leaf;
+	memcpy(c.host_vendor, host.vendor, sizeof(c.host_vendor));
+	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+static long pcm_ioctl_vm_expect(void __user *argp)
+{
+	struct pcm_kvm_vm_expect a;
+	struct pcm_fs known;
+	struct pcm_vm *vm;
+	int ret;
+
+	ret = pcm_copy_in(&a, argp, sizeof(a), "SET_VM_EXPECT");
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved) {
+		pr_warn_ratelimited("SET_VM_EXPECT: unknown flags 0x%x\n", a.flags);
+		return -EINVAL;
+	}
+	pcm_fs_known(&known);
+	if (a.id.mode >= PCM_KVM_NR_MODES || !pcm_fs_subset(&a.id.features, &known) ||
+	    a.id.phys_bits > 64 || a.id.vendor[sizeof(a.id.vendor) - 1]) {
+		pr_warn_ratelimited("SET_VM_EXPECT: malformed identity\n");
+		return -EINVAL;
+	}
+	vm = pcm_vm_from_fd(a.vm_fd, "SET_VM_EXPECT", &ret);
+	if (!vm)
+		return ret;
+	ret = pcm_vm_set_expect(vm, &a.id);
+	pcm_vm_put(vm);
+	return ret;
+}
+
 static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -155,6 +234,12 @@ static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return pcm_ioctl_vm_mode(argp, false);
 	case PCM_KVM_GET_VM_FEATURES:
 		return pcm_ioctl_vm_features(argp);
+	case PCM_KVM_GET_VM_IDENTITY:
+		return pcm_ioctl_vm_identity(argp);
+	case PCM_KVM_CHECK_IDENTITY:
+		return pcm_ioctl_check(argp);
+	case PCM_KVM_SET_VM_EXPECT:
+		return pcm_ioctl_vm_expect(argp);
 	default:
 		return -ENOTTY;
 	}

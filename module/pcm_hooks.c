@@ -6,7 +6,8 @@
  *   kvm_dev_ioctl (ret)        KVM_CREATE_VM returned its fd: name it
  *   kvm_arch_destroy_vm        a VM ends
  *   kvm_set_cpuid              KVM_SET_CPUID2: mask the entries KVM installs
- *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode
+ *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode; refuse it
+ *                              when the VM's expected identity is unmet
  *   kvm_cpuid (ret)            the guest's CPUID, masked when the stored
  *                              entries are not (mode set after SET_CPUID2)
  *
@@ -111,12 +112,14 @@ static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
 	 */
 	if (!vm->ran) {
 		pol = rcu_dereference(vm->policy);
-		vm->stored_masked = pol->mode != PCM_KVM_MODE_OFF;
+		vm->stored_masked = !pcm_fs_all(&pol->allow);
 		vm->set_allow = pol->allow;
 	}
 	if (vm->stored_masked)
 		pcm_mask_entries(e2, nent, &vm->set_allow);
+	pcm_identity_from_entries(e2, nent, &vm->id_base);
 	pcm_vm_update_exit(vm);
+	pcm_vm_update_verdict(vm);
 	raw_spin_unlock(&vm->lock);
 out:
 	rcu_read_unlock();
@@ -128,25 +131,52 @@ static struct kprobe pcm_set_cpuid_probe = {
 	.pre_handler = set_cpuid_pre,
 };
 
+/*
+ * KVM_RUN of a VM whose expected identity is not met ends here instead of
+ * in kvm_arch_vcpu_ioctl_run(): same signature, so the caller sees a plain
+ * error return.  EPERM is the documented answer (README).
+ */
+static int pcm_run_refused(struct kvm_vcpu *vcpu)
+{
+	return -EPERM;
+}
+
 static int vcpu_run_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
 	struct pcm_vm *vm;
+	bool refuse = false;
 
 	rcu_read_lock();
 	vm = pcm_vm_lookup(vcpu->kvm);
-	if (vm && !READ_ONCE(vm->ran)) {
+	if (vm && (!READ_ONCE(vm->ran) || READ_ONCE(vm->blocked))) {
 		raw_spin_lock(&vm->lock);
-		vm->ran = true;
+		refuse = vm->blocked;
+		/* A refused VM has not run: its mode and expect stay open. */
+		if (!refuse)
+			vm->ran = true;
 		raw_spin_unlock(&vm->lock);
+		if (refuse)
+			pcm_vm_log_blocked(vm);
 	}
 	rcu_read_unlock();
-	return 0;
+	if (!refuse)
+		return 0;
+	/* Resume in pcm_run_refused(); the post handler makes this legal. */
+	instruction_pointer_set(regs, (unsigned long)pcm_run_refused);
+	return 1;
+}
+
+/* Present so the probe is installed with FTRACE_OPS_FL_IPMODIFY. */
+static void vcpu_run_post(struct kprobe *p, struct pt_regs *regs,
+			  unsigned long flags)
+{
 }
 
 static struct kprobe pcm_vcpu_run_probe = {
 	.symbol_name = "kvm_arch_vcpu_ioctl_run",
 	.pre_handler = vcpu_run_pre,
+	.post_handler = vcpu_run_post,
 };
 
 struct pcm_cpuid_call {

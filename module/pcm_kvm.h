@@ -25,7 +25,8 @@ struct pcm_policy {
 	struct kref ref;
 	struct rcu_head rcu;
 	unsigned int mode;
-	struct pcm_fs allow;
+	struct pcm_fs allow;		/* mode's allow-list minus withheld */
+	struct pcm_fs withheld;		/* host_withhold when the VM was born */
 };
 
 struct pcm_vm {
@@ -59,6 +60,15 @@ struct pcm_vm {
 	seqcount_raw_spinlock_t exit_seq;
 	bool exit_needed;
 	struct pcm_fs exit_allow;
+
+	/* Migration/restore: the identity the VM had on its source. */
+	struct pcm_kvm_identity id_base;	/* from KVM's entries; features unused */
+	bool has_expect;
+	bool blocked;				/* KVM_RUN refused */
+	struct pcm_kvm_identity expect;
+	struct pcm_fs blocked_missing;
+	unsigned int blocked_limits;
+	unsigned int blocked_result;
 };
 
 /* Length of a rejected token worth quoting in dmesg: no trailing newline. */
@@ -87,13 +97,22 @@ void pcm_vm_update_exit(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
 unsigned int pcm_vm_count(void);
+void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id);
+int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id);
+/* Re-evaluate expect against what KVM holds; caller holds vm->lock. */
+void pcm_vm_update_verdict(struct pcm_vm *vm);
+void pcm_vm_log_blocked(struct pcm_vm *vm);		/* atomic context */
 
 /* pcm_main.c */
 extern struct kobject *pcm_kobj;
 unsigned int pcm_default_mode(void);
 void pcm_host_features(struct pcm_fs *fs);
 /* The allow-list of a mode on this host; -EINVAL for an unset baseline. */
-struct pcm_policy *pcm_policy_new(unsigned int mode);
+/* withheld NULL: this host's current host_withhold. */
+struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld);
+/* This host as a destination for a VM in mode (features narrowed by it). */
+int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
+		      struct pcm_kvm_identity *id);
 void pcm_policy_put(struct pcm_policy *pol);
 /* default_mode or the baseline changed: rebuild the policy of new VMs. */
 int pcm_vm_default_changed(void);

@@ -14,6 +14,7 @@
 #include <linux/sysfs.h>
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
 #include "pcm_kvm.h"
 
 /* kvm.ko exports it for the vendor modules; indexed by enum cpuid_leafs. */
@@ -26,6 +27,10 @@ static struct pcm_fs pcm_baseline;		/* under pcm_baseline_lock */
 static bool pcm_baseline_set;
 
 static unsigned int pcm_default_mode_val = PCM_KVM_MODE_OFF;
+
+/* host_withhold: features this host pretends not to have. */
+static DEFINE_MUTEX(pcm_withhold_lock);
+static struct pcm_fs pcm_withhold;		/* under pcm_withhold_lock */
 
 unsigned int pcm_default_mode(void)
 {
@@ -83,10 +88,39 @@ void pcm_host_features(struct pcm_fs *fs)
 	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
 	pcm_fs_or(fs, fs, &kvm_class);
 	pcm_fs_and(fs, fs, &known);
+	mutex_lock(&pcm_withhold_lock);
+	pcm_fs_andnot(fs, fs, &pcm_withhold);
+	mutex_unlock(&pcm_withhold_lock);
 	pcm_fs_close(fs);
 }
 
-struct pcm_policy *pcm_policy_new(unsigned int mode)
+int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
+		      struct pcm_kvm_identity *id)
+{
+	struct pcm_policy *pol;
+	u64 xcr0 = 0;
+
+	pol = pcm_policy_new(mode, withheld);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+	memset(id, 0, sizeof(*id));
+	id->mode = mode;
+	pcm_host_features(&id->features);
+	pcm_fs_and(&id->features, &id->features, &pol->allow);
+	pcm_fs_close(&id->features);
+	memcpy(id->vendor, boot_cpu_data.x86_vendor_id,
+	       min(sizeof(id->vendor) - 1, sizeof(boot_cpu_data.x86_vendor_id)));
+	id->max_basic_leaf = cpuid_eax(0);
+	id->max_ext_leaf = cpuid_eax(0x80000000);
+	id->phys_bits = boot_cpu_data.x86_phys_bits;
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	id->xcr0 = xcr0 & pcm_xcomp_allowed(&id->features);
+	pcm_policy_put(pol);
+	return 0;
+}
+
+struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld)
 {
 	struct pcm_policy *pol;
 	struct pcm_fs base;
@@ -109,6 +143,18 @@ struct pcm_policy *pcm_policy_new(unsigned int mode)
 	if (pcm_mode_allow(mode, &base, &pol->allow)) {
 		kfree(pol);
 		return ERR_PTR(-EINVAL);
+	}
+	if (withheld) {
+		pol->withheld = *withheld;
+	} else {
+		mutex_lock(&pcm_withhold_lock);
+		pol->withheld = pcm_withhold;
+		mutex_unlock(&pcm_withhold_lock);
+	}
+	/* Withheld features are hidden even in mode off. */
+	if (!pcm_fs_empty(&pol->withheld)) {
+		pcm_fs_andnot(&pol->allow, &pol->allow, &pol->withheld);
+		pcm_fs_close(&pol->allow);
 	}
 	return pol;
 }
@@ -237,6 +283,55 @@ static int default_mode_get(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%s\n", pcm_mode_name(pcm_default_mode()));
 }
+
+static int host_withhold_set(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strlen(val);
+	struct pcm_fs want;
+	const char *bad = NULL;
+	size_t badlen = 0;
+	int ret;
+
+	if (len >= PAGE_SIZE - 1) {
+		pr_warn("host_withhold: input of %zu bytes or more is too long\n", len);
+		return -EINVAL;
+	}
+	ret = pcm_fs_parse(val, len, &want, &bad, &badlen);
+	if (ret == -ENODATA) {
+		pcm_fs_zero(&want);	/* "" or "\n" withholds nothing */
+	} else if (ret) {
+		pr_warn("host_withhold: unknown feature '%*pE'\n",
+			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
+		return -EINVAL;
+	}
+	mutex_lock(&pcm_withhold_lock);
+	pcm_withhold = want;
+	mutex_unlock(&pcm_withhold_lock);
+	/* New VMs start withholding them; running VMs keep what they had. */
+	return pcm_vm_default_changed();
+}
+
+static int host_withhold_get(char *buf, const struct kernel_param *kp)
+{
+	struct pcm_fs fs;
+	size_t n;
+
+	mutex_lock(&pcm_withhold_lock);
+	fs = pcm_withhold;
+	mutex_unlock(&pcm_withhold_lock);
+	n = pcm_fs_format(&fs, buf, PAGE_SIZE - 1);
+	buf[n++] = '\n';
+	return n;
+}
+
+static const struct kernel_param_ops host_withhold_ops = {
+	.set = host_withhold_set,
+	.get = host_withhold_get,
+};
+
+module_param_cb(host_withhold, &host_withhold_ops, NULL, 0644);
+MODULE_PARM_DESC(host_withhold,
+		 "Features this host withholds from host_features and from VMs created from now on");
 
 static const struct kernel_param_ops default_mode_ops = {
 	.set = default_mode_set,

@@ -37,6 +37,8 @@ static struct workqueue_struct *pcm_wq;
 static struct pcm_policy __rcu *pcm_default_policy;
 static DEFINE_SPINLOCK(pcm_default_policy_lock);
 
+static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size);
+
 static struct pcm_vm *to_vm(struct kobject *kobj)
 {
 	return container_of(kobj, struct pcm_vm, kobj);
@@ -59,7 +61,7 @@ int pcm_vm_default_changed(void)
 {
 	struct pcm_policy *pol, *old;
 
-	pol = pcm_policy_new(pcm_default_mode());
+	pol = pcm_policy_new(pcm_default_mode(), NULL);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
 	spin_lock(&pcm_default_policy_lock);
@@ -152,7 +154,79 @@ static ssize_t hidden_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return pcm_vm_show_view(kobj, buf, PCM_VIEW_HIDDEN);
 }
 
+static ssize_t identity_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct pcm_kvm_identity id;
+
+	pcm_vm_identity(to_vm(kobj), &id);
+	return pcm_identity_format(&id, buf, PAGE_SIZE);
+}
+
+static ssize_t expect_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	struct pcm_vm *vm = to_vm(kobj);
+	struct pcm_kvm_identity id;
+	bool has;
+
+	raw_spin_lock(&vm->lock);
+	has = vm->has_expect;
+	id = vm->expect;
+	raw_spin_unlock(&vm->lock);
+	if (!has)
+		return sysfs_emit(buf, "\n");
+	return pcm_identity_format(&id, buf, PAGE_SIZE);
+}
+
+static ssize_t expect_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct pcm_kvm_identity id;
+	const char *bad = buf;
+	size_t badlen = 0;
+	int ret;
+
+	if (count >= PAGE_SIZE - 1) {
+		pr_warn("vms/%s/expect: input of %zu bytes or more is too long\n",
+			kobject_name(kobj), count);
+		return -EINVAL;
+	}
+	ret = pcm_identity_parse(buf, count, &id, &bad, &badlen);
+	if (ret == -ENODATA) {
+		pr_warn("vms/%s/expect: incomplete identity (a key is missing)\n",
+			kobject_name(kobj));
+		return -EINVAL;
+	}
+	if (ret == -EBADMSG) {
+		pr_warn("vms/%s/expect: feature names disagree with the words\n",
+			kobject_name(kobj));
+		return -EINVAL;
+	}
+	if (ret) {
+		pr_warn("vms/%s/expect: bad line '%*pE'\n", kobject_name(kobj),
+			(int)min_t(size_t, badlen, 64), bad);
+		return -EINVAL;
+	}
+	ret = pcm_vm_set_expect(to_vm(kobj), &id);
+	return ret ? ret : count;
+}
+
+static ssize_t status_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	size_t n = pcm_vm_blocked_text(to_vm(kobj), buf, PAGE_SIZE - 1);
+
+	if (!n)
+		return sysfs_emit(buf, "ok\n");
+	buf[n++] = '\n';
+	return n;
+}
+
 static struct kobj_attribute pcm_vm_mode_attr = __ATTR_RW(mode);
+static struct kobj_attribute pcm_vm_identity_attr = __ATTR_RO(identity);
+static struct kobj_attribute pcm_vm_expect_attr = __ATTR_RW(expect);
+static struct kobj_attribute pcm_vm_status_attr = __ATTR_RO(status);
 static struct kobj_attribute pcm_vm_requested_attr = __ATTR_RO(requested);
 static struct kobj_attribute pcm_vm_visible_attr = __ATTR_RO(visible);
 static struct kobj_attribute pcm_vm_hidden_attr = __ATTR_RO(hidden);
@@ -162,6 +236,9 @@ static struct attribute *pcm_vm_attrs[] = {
 	&pcm_vm_requested_attr.attr,
 	&pcm_vm_visible_attr.attr,
 	&pcm_vm_hidden_attr.attr,
+	&pcm_vm_identity_attr.attr,
+	&pcm_vm_expect_attr.attr,
+	&pcm_vm_status_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(pcm_vm);
@@ -327,9 +404,14 @@ void pcm_vm_put(struct pcm_vm *vm)
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 {
 	struct pcm_policy *pol, *old;
+	struct pcm_fs withheld;
 	int ret = 0;
 
-	pol = pcm_policy_new(mode);
+	/* The VM keeps the host_withhold it was born with. */
+	rcu_read_lock();
+	withheld = rcu_dereference(vm->policy)->withheld;
+	rcu_read_unlock();
+	pol = pcm_policy_new(mode, &withheld);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
 
@@ -342,6 +424,7 @@ int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 		old = rcu_replace_pointer(vm->policy, pol, lockdep_is_held(&vm->lock));
 		pol = old;
 		pcm_vm_update_exit(vm);
+		pcm_vm_update_verdict(vm);
 	}
 	raw_spin_unlock(&vm->lock);
 	pcm_policy_put(pol);
@@ -402,30 +485,156 @@ bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
 	return needed;
 }
 
-void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
-		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags)
+/* What the guest sees; caller holds vm->lock. */
+static void pcm_vm_visible_locked(struct pcm_vm *vm, struct pcm_fs *visible)
 {
-	struct pcm_fs exit_allow;
-	bool exit_needed;
-
-	raw_spin_lock(&vm->lock);
-	*requested = vm->requested;
 	*visible = vm->requested;
 	/* What KVM holds ... */
 	if (vm->stored_masked) {
 		pcm_fs_and(visible, visible, &vm->set_allow);
 		pcm_fs_close(visible);
 	}
-	exit_needed = vm->exit_needed;
-	exit_allow = vm->exit_allow;
-	*flags = (vm->cpuid_set ? PCM_KVM_VM_CPUID_SET : 0) |
-		 (vm->ran ? PCM_KVM_VM_RAN : 0) |
-		 (vm->stored_masked ? PCM_KVM_VM_STORED_MASKED : 0);
+	/* ... narrowed by the exit path: both closed, so is their meet. */
+	if (vm->exit_needed)
+		pcm_fs_and(visible, visible, &vm->exit_allow);
+}
+
+static void pcm_vm_identity_locked(struct pcm_vm *vm, struct pcm_kvm_identity *id)
+{
+	*id = vm->id_base;
+	pcm_vm_visible_locked(vm, &id->features);
+	id->xcr0 &= pcm_xcomp_allowed(&id->features);
+	id->mode = rcu_dereference_protected(vm->policy,
+					     lockdep_is_held(&vm->lock))->mode;
+}
+
+void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id)
+{
+	raw_spin_lock(&vm->lock);
+	pcm_vm_identity_locked(vm, id);
+	raw_spin_unlock(&vm->lock);
+}
+
+void pcm_vm_update_verdict(struct pcm_vm *vm)
+{
+	struct pcm_kvm_identity cur;
+	struct pcm_fs extra;
+
+	lockdep_assert_held(&vm->lock);
+	if (!vm->has_expect) {
+		vm->blocked = false;
+		return;
+	}
+	/* This VM, as its VMM configured it here, must give all it had. */
+	pcm_vm_identity_locked(vm, &cur);
+	vm->blocked_result = pcm_identity_check(&vm->expect, &cur,
+						&vm->blocked_missing, &extra,
+						&vm->blocked_limits);
+	vm->blocked = vm->blocked_result >= PCM_KVM_CHECK_MISSING;
+}
+
+/* "blocked: missing ..." for status and dmesg; "" when not blocked. */
+static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
+{
+	struct pcm_kvm_identity expect, cur;
+	struct pcm_fs missing, extra;
+	unsigned int result, limits;
+	static const char prefix[] = "incompatible: ";
+	size_t n;
+
+	pcm_fs_zero(&extra);
+	raw_spin_lock(&vm->lock);
+	if (!vm->blocked) {
+		raw_spin_unlock(&vm->lock);
+		buf[0] = '\0';
+		return 0;
+	}
+	expect = vm->expect;
+	pcm_vm_identity_locked(vm, &cur);
+	result = vm->blocked_result;
+	missing = vm->blocked_missing;
+	limits = vm->blocked_limits;
 	raw_spin_unlock(&vm->lock);
 
-	/* ... narrowed by the exit path: both closed, so is their meet. */
-	if (exit_needed)
-		pcm_fs_and(visible, visible, &exit_allow);
+	n = strscpy(buf, "blocked: ", size);
+	n += pcm_check_format(result, &expect, &cur, &missing, &extra, limits,
+			      buf + n, size - n);
+	/* "blocked: incompatible: missing x" reads better without the middle. */
+	if (!strncmp(buf + 9, prefix, sizeof(prefix) - 1)) {
+		memmove(buf + 9, buf + 9 + sizeof(prefix) - 1,
+			n - 9 - (sizeof(prefix) - 1) + 1);
+		n -= sizeof(prefix) - 1;
+	}
+	return n;
+}
+
+void pcm_vm_log_blocked(struct pcm_vm *vm)
+{
+	char *buf = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_ATOMIC);
+
+	if (!buf)
+		return;
+	pcm_vm_blocked_text(vm, buf, PCM_IDENTITY_TEXT_MAX);
+	pr_warn_ratelimited("VM %d-%d: KVM_RUN refused, %s\n", vm->pid, vm->fd, buf);
+	kfree(buf);
+}
+
+int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id)
+{
+	struct pcm_kvm_identity host;
+	struct pcm_fs missing, extra, withheld;
+	unsigned int result, limits, mode;
+	char *msg;
+	int ret;
+
+	rcu_read_lock();
+	mode = rcu_dereference(vm->policy)->mode;
+	withheld = rcu_dereference(vm->policy)->withheld;
+	rcu_read_unlock();
+	ret = pcm_host_identity(mode, &withheld, &host);
+	if (ret)
+		return ret;
+	result = pcm_identity_check(id, &host, &missing, &extra, &limits);
+	if (result >= PCM_KVM_CHECK_MISSING) {
+		msg = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_KERNEL);
+		if (msg)
+			pcm_check_format(result, id, &host, &missing, &extra, limits,
+					 msg, PCM_IDENTITY_TEXT_MAX);
+		pr_warn("VM %d-%d: expected identity refused in mode %s: %s\n",
+			vm->pid, vm->fd, pcm_mode_name(mode), msg ? msg : "");
+		kfree(msg);
+		return -EINVAL;
+	}
+
+	raw_spin_lock(&vm->lock);
+	if (vm->dead) {
+		ret = -ENODEV;
+	} else if (vm->ran) {
+		ret = -EBUSY;
+	} else {
+		vm->expect = *id;
+		vm->has_expect = true;
+		pcm_vm_update_verdict(vm);
+	}
+	raw_spin_unlock(&vm->lock);
+	if (ret == -EBUSY)
+		pr_warn("VM %d-%d: expect refused: the VM has already run\n",
+			vm->pid, vm->fd);
+	return ret;
+}
+
+void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
+		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags)
+{
+	raw_spin_lock(&vm->lock);
+	*requested = vm->requested;
+	pcm_vm_visible_locked(vm, visible);
+	*flags = (vm->cpuid_set ? PCM_KVM_VM_CPUID_SET : 0) |
+		 (vm->ran ? PCM_KVM_VM_RAN : 0) |
+		 (vm->stored_masked ? PCM_KVM_VM_STORED_MASKED : 0) |
+		 (vm->has_expect ? PCM_KVM_VM_EXPECT : 0) |
+		 (vm->blocked ? PCM_KVM_VM_BLOCKED : 0);
+	raw_spin_unlock(&vm->lock);
 	pcm_fs_andnot(hidden, requested, visible);
 }
 

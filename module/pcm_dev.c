@@ -165,7 +165,6 @@ static long pcm_ioctl_check(void __user *argp)
 {
 	struct pcm_kvm_identity host;
 	struct pcm_kvm_check c;
-	unsigned int limits;
 	int ret;
 
 	ret = pcm_copy_in(&c, argp, sizeof(c), "CHECK_IDENTITY");
@@ -183,7 +182,9 @@ static long pcm_ioctl_check(void __user *argp)
 	ret = pcm_host_identity(c.id.mode, NULL, &host);
 	if (ret)
 		return ret;
-	c.result = pcm_identity_check(&c.id, &host, &c.missing, &c.extra, &limits);
+	c.result = pcm_identity_check(&c.id, &host, &c.missing, &c.extra, &c.limits);
+	c.host_xcr0 = host.xcr0;
+	c.reserved = 0;
 	c.host_phys_bits = host.phys_bits;
 	c.host_max_basic_leaf = host.max_basic_leaf;
 	c.host_max_ext_leaf = host.max_ext_leaf;

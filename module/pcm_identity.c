@@ -45,14 +45,17 @@ void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int ne
 static void pcm_identity_leaves_used(const struct pcm_kvm_identity *id,
 				     u32 *basic, u32 *ext)
 {
+	struct pcm_fs hw;
 	unsigned int w;
 
+	/* Bits that never refuse a move do not make their leaf needed. */
+	pcm_hw_fs(&hw);
 	*basic = id->xcr0 ? 0xd : 1;
 	*ext = 0;
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
 		u32 leaf = pcm_words[w].leaf;
 
-		if (!id->features.words[w])
+		if (!(id->features.words[w] & hw.words[w]))
 			continue;
 		if (leaf & 0x80000000) {
 			if (leaf > *ext)
@@ -80,13 +83,13 @@ unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
 	*limits = 0;
 	pcm_identity_leaves_used(vm, &basic, &ext);
 	if (host->phys_bits < vm->phys_bits)
-		*limits |= PCM_LIMIT_PHYS_BITS;
+		*limits |= PCM_KVM_LIMIT_PHYS_BITS;
 	if (host->max_basic_leaf < basic)
-		*limits |= PCM_LIMIT_BASIC_LEAF;
+		*limits |= PCM_KVM_LIMIT_BASIC_LEAF;
 	if (ext && host->max_ext_leaf < ext)
-		*limits |= PCM_LIMIT_EXT_LEAF;
+		*limits |= PCM_KVM_LIMIT_EXT_LEAF;
 	if (vm->xcr0 & ~host->xcr0)
-		*limits |= PCM_LIMIT_XCR0;
+		*limits |= PCM_KVM_LIMIT_XCR0;
 
 	if (strncmp(vm->vendor, host->vendor, sizeof(vm->vendor)))
 		return PCM_KVM_CHECK_VENDOR;
@@ -163,6 +166,10 @@ size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t 
 		buf[0] = '\0';
 	memcpy(vendor, id->vendor, sizeof(id->vendor));
 	vendor[sizeof(id->vendor)] = '\0';
+	/* A VMM may put anything in leaf 0; keep the text one line per key. */
+	for (w = 0; vendor[w]; w++)
+		if (vendor[w] < 0x20 || vendor[w] > 0x7e)
+			vendor[w] = '?';
 
 	pcm_puts(&b, "pcm_kvm_identity: ");
 	pcm_put_dec(&b, PCM_IDENTITY_VERSION);
@@ -236,6 +243,16 @@ static bool pcm_parse_u32(const char *s, size_t len, u32 *out)
 	return true;
 }
 
+static bool pcm_has_ctrl(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return true;
+	return false;
+}
+
 static int pcm_word_lookup(const char *s, size_t len)
 {
 	unsigned int w;
@@ -250,6 +267,7 @@ static int pcm_parse_words(const char *s, size_t len, struct pcm_fs *fs,
 			   const char **bad, size_t *badlen)
 {
 	size_t i = 0, start, eq;
+	u32 seen = 0;
 	int w;
 
 	while (i < len) {
@@ -263,11 +281,13 @@ static int pcm_parse_words(const char *s, size_t len, struct pcm_fs *fs,
 		for (eq = start; eq < i && s[eq] != '='; eq++)
 			;
 		w = eq < i ? pcm_word_lookup(s + start, eq - start) : -1;
-		if (w < 0 || !pcm_parse_u32(s + eq + 1, i - eq - 1, &fs->words[w])) {
+		if (w < 0 || (seen & (1U << w)) ||
+		    !pcm_parse_u32(s + eq + 1, i - eq - 1, &fs->words[w])) {
 			*bad = s + start;
 			*badlen = i - start;
 			return -EINVAL;
 		}
+		seen |= 1U << w;
 	}
 	return 0;
 }
@@ -328,7 +348,21 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 				return -EINVAL;
 			break;
 		case PCM_KEY_VENDOR:
-			if (vend - v > 12)
+			/*
+			 * Blanks belong to some vendors ("  Shanghai  "): take
+			 * the value raw after "vendor: ", up to 12 characters.
+			 */
+			v = colon + 1;
+			if (v < end && pcm_is_space(s[v]))
+				v++;
+			vend = end;
+			if (vend > v && s[vend - 1] == '\r')
+				vend--;
+			while (vend - v > 12 && pcm_is_space(s[vend - 1]))
+				vend--;
+			while (vend - v > 12 && pcm_is_space(s[v]))
+				v++;
+			if (vend - v > 12 || pcm_has_ctrl(s + v, vend - v))
 				return -EINVAL;
 			if (!(vend - v == 1 && s[v] == '-'))
 				memcpy(id.vendor, s + v, vend - v);
@@ -430,23 +464,23 @@ size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
 			pcm_put_fs(&b, missing);
 			sep = " ";
 		}
-		if (limits & PCM_LIMIT_PHYS_BITS) {
+		if (limits & PCM_KVM_LIMIT_PHYS_BITS) {
 			pcm_puts(&b, sep);
 			pcm_puts(&b, "phys_bits>=");
 			pcm_put_dec(&b, vm->phys_bits);
 			sep = " ";
 		}
-		if (limits & PCM_LIMIT_BASIC_LEAF) {
+		if (limits & PCM_KVM_LIMIT_BASIC_LEAF) {
 			pcm_puts(&b, sep);
 			pcm_puts(&b, "max_basic_leaf");
 			sep = " ";
 		}
-		if (limits & PCM_LIMIT_EXT_LEAF) {
+		if (limits & PCM_KVM_LIMIT_EXT_LEAF) {
 			pcm_puts(&b, sep);
 			pcm_puts(&b, "max_ext_leaf");
 			sep = " ";
 		}
-		if (limits & PCM_LIMIT_XCR0) {
+		if (limits & PCM_KVM_LIMIT_XCR0) {
 			pcm_puts(&b, sep);
 			pcm_puts(&b, "xcr0=");
 			pcm_put_hex(&b, vm->xcr0 & ~host->xcr0, 1);

@@ -179,17 +179,11 @@ u64 pcm_xcomp_allowed(const struct pcm_fs *allow);
 void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			       struct pcm_kvm_identity *id);
 
-/* Limits a destination lacks, in pcm_identity_check()'s *limits. */
-#define PCM_LIMIT_PHYS_BITS	0x1
-#define PCM_LIMIT_BASIC_LEAF	0x2	/* a leaf the VM uses is past the max */
-#define PCM_LIMIT_EXT_LEAF	0x4
-#define PCM_LIMIT_XCR0		0x8
-
 /*
  * May a VM with identity vm run on a host that can give host (its
  * features already narrowed by the VM's mode)?  Returns an enum
  * pcm_kvm_check_result; missing/extra get the hardware features seen by
- * only one side, *limits the PCM_LIMIT_* the host lacks.
+ * only one side, *limits the PCM_KVM_LIMIT_* (uapi) the host lacks.
  */
 unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
 				const struct pcm_kvm_identity *host,

@@ -25,9 +25,9 @@ static const char *skip_blank(const char *p)
 }
 
 /* "0x" followed by 1 to 8 hex digits; returns the end, or NULL. */
-static const char *parse_hex32(const char *p, uint32_t *val)
+static const char *parse_hex32(const char *p, __u32 *val)
 {
-	uint32_t v = 0;
+	__u32 v = 0;
 	int ndig = 0;
 
 	if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
@@ -36,7 +36,7 @@ static const char *parse_hex32(const char *p, uint32_t *val)
 	while (isxdigit((unsigned char)*p)) {
 		if (++ndig > 8)
 			return NULL;
-		v = v << 4 | (uint32_t)(isdigit((unsigned char)*p) ?
+		v = v << 4 | (__u32)(isdigit((unsigned char)*p) ?
 					*p - '0' : tolower((unsigned char)*p) - 'a' + 10);
 		p++;
 	}
@@ -138,7 +138,7 @@ static int push(struct cpuid_dump *d, const struct cpuid_leaf *e)
 }
 
 const struct cpuid_leaf *cpuid_dump_find(const struct cpuid_dump *d,
-					 uint32_t leaf, uint32_t subleaf)
+					 __u32 leaf, __u32 subleaf)
 {
 	size_t i;
 

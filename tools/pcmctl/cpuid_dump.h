@@ -12,13 +12,13 @@
 #define PCMCTL_CPUID_DUMP_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 struct cpuid_leaf {
-	uint32_t leaf;
-	uint32_t subleaf;
-	uint32_t regs[4];	/* EAX, EBX, ECX, EDX */
+	__u32 leaf;
+	__u32 subleaf;
+	__u32 regs[4];	/* EAX, EBX, ECX, EDX */
 	unsigned int line;	/* 1-based line in the file */
 };
 
@@ -37,7 +37,7 @@ int cpuid_dump_read(FILE *f, const char *name, struct cpuid_dump *d,
 
 /* The entry of (leaf, subleaf), or NULL. */
 const struct cpuid_leaf *cpuid_dump_find(const struct cpuid_dump *d,
-					 uint32_t leaf, uint32_t subleaf);
+					 __u32 leaf, __u32 subleaf);
 
 void cpuid_dump_free(struct cpuid_dump *d);
 

@@ -7,8 +7,11 @@
  * (module/pcm_model.c and module/pcm_features.def), compiled in here, so the
  * tool and the kernel cannot disagree.
  *
- * Exit status: 0 success, 1 operational failure, 2 usage error.
+ * Exit status: 0 success, 1 operational failure (for check: also an
+ * incompatible destination), 2 usage error.
  */
+#include <cpuid.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -108,8 +111,11 @@ static const char *const usage_text[] = {
 	"                          input): vendor, family/model/stepping, features,",
 	"                          highest named level and what the next one lacks;",
 	"                          warns on stderr of an incomplete or 32-bit dump",
-	"  host                    the host's features as pcm_kvm sees them",
-	"                          (" PCM_KVM_DEVICE ")",
+	"  host [--identity]       the host's features as pcm_kvm sees them",
+	"                          (" PCM_KVM_DEVICE "); --identity prints them as",
+	"                          an identity text (mode off; vendor, max leaves,",
+	"                          phys_bits from the CPUID instruction, xcr0 from",
+	"                          XGETBV): the HOST_IDENTITY_FILE of check --host",
 	"  vm [PID-FD]             a VM's mode and its requested, visible and hidden",
 	"                          features (" PCM_KVM_SYSFS "/vms/PID-FD/);",
 	"                          without PID-FD, list the VMs and their modes",
@@ -118,6 +124,28 @@ static const char *const usage_text[] = {
 	"                          off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.",
 	"                          Needs root (pidfd_getfd); fails with EBUSY once a",
 	"                          vCPU of the VM has run",
+	"  identity PID-FD         the identity of VM PID-FD: what its guest sees, as",
+	"                          text (" PCM_KVM_SYSFS "/vms/PID-FD/identity)",
+	"  save-identity PID-FD    the same, checked to parse, for saving next to a",
+	"                          saved VM state or copying to a migration's",
+	"                          destination: pcmctl save-identity 1234-11 > FILE",
+	"  check FILE              on a destination: may the VM whose identity is in",
+	"                          FILE (- reads standard input) run on this host, in",
+	"                          its mode (PCM_KVM_CHECK_IDENTITY)?  Prints one of",
+	"                            identical",
+	"                            compatible (this host has more: NAMES)",
+	"                            incompatible: missing NAMES",
+	"                            incompatible: vendor SRC on a DST host",
+	"                          Exit status 0 for the first two, 1 otherwise",
+	"  check FILE --host HOST_IDENTITY_FILE [--baseline LIST]",
+	"                          the same offline, for planning: the destination is",
+	"                          an identity file (`pcmctl host --identity` there;",
+	"                          its mode line is ignored).  As the kernel does, its",
+	"                          features are first narrowed by the VM's mode: host",
+	"                          features AND the mode's allow-list (`pcmctl",
+	"                          modes`).  For a VM in mode baseline, LIST is the",
+	"                          destination's baseline (default: the baseline file",
+	"                          in " PCM_KVM_SYSFS ")",
 	"  parse LIST...           check a feature list (names or QEMU aliases, any",
 	"                          case, separated by blanks or commas) and print the",
 	"                          canonical names in table order",
@@ -128,7 +156,9 @@ static const char *const usage_text[] = {
 	"                          " PCM_KVM_SYSFS " (for tests)",
 	"",
 	"Exit status: 0 success, 1 operational failure (bad input file, unknown",
-	"feature, device or sysfs error, refused ioctl), 2 usage error.",
+	"feature, device or sysfs error, refused ioctl) or, for check, an",
+	"incompatible destination, 2 usage error.  An identity file that does not",
+	"parse is reported with its line and the offending token.",
 };
 
 static void usage(FILE *f)
@@ -476,11 +506,11 @@ static void check_missing_leaves(const struct cpuid_dump *d, const char *path,
 	const struct cpuid_leaf *l0 = cpuid_dump_find(d, 0, 0);
 	const struct cpuid_leaf *e0 = cpuid_dump_find(d, 0x80000000, 0);
 	const struct cpuid_leaf *l7 = cpuid_dump_find(d, 7, 0);
-	uint32_t last_leaf = 0, last_sub = ~0U;
+	u32 last_leaf = 0, last_sub = ~0U;
 	unsigned int w;
 
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
-		uint32_t leaf = pcm_words[w].leaf, sub = pcm_words[w].subleaf;
+		u32 leaf = pcm_words[w].leaf, sub = pcm_words[w].subleaf;
 
 		if (leaf == last_leaf && sub == last_sub)
 			continue;
@@ -602,15 +632,55 @@ static int open_dev(int flags)
 	return fd;
 }
 
+/* XCR0, as the host kernel set it up; 0 without XSAVE (CPUID.1:ECX.OSXSAVE). */
+static unsigned long long host_xcr0(void)
+{
+	unsigned int a, b, c, d, lo, hi;
+
+	if (__get_cpuid_max(0, NULL) < 1)
+		return 0;
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1U << 27)))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((unsigned long long)hi << 32) | lo;
+}
+
+/*
+ * This host's identity: the features pcm_kvm gives (PCM_KVM_GET_HOST_FEATURES,
+ * so host_withhold counts), vendor and numbers from the CPUID instruction,
+ * XCR0 as the host kernel enabled it, narrowed to the components of those
+ * features.  Mode off: a host shows everything it has.
+ */
+static void host_identity(const struct pcm_fs *features, struct pcm_kvm_identity *id)
+{
+	unsigned int a, b, c, d;
+
+	memset(id, 0, sizeof(*id));
+	id->features = *features;
+	__cpuid(0, a, b, c, d);
+	id->max_basic_leaf = a;
+	memcpy(id->vendor, &b, 4);
+	memcpy(id->vendor + 4, &d, 4);
+	memcpy(id->vendor + 8, &c, 4);
+	__cpuid(0x80000000, a, b, c, d);
+	id->max_ext_leaf = a;
+	if (a >= 0x80000008) {
+		__cpuid(0x80000008, a, b, c, d);
+		id->phys_bits = a & 0xff;
+	}
+	id->xcr0 = host_xcr0() & pcm_xcomp_allowed(features);
+}
+
 static int cmd_host(int argc, char **argv)
 {
 	struct pcm_kvm_host_features hf;
 	struct pcm_kvm_version ver;
+	bool identity = argc == 2 && !strcmp(argv[1], "--identity");
 	int fd;
 
-	(void)argv;
-	if (argc != 1)
-		return usage_error("usage: pcmctl host");
+	if (argc != 1 && !identity)
+		return usage_error("usage: pcmctl host [--identity]");
 
 	fd = open_dev(O_RDONLY);
 	if (fd < 0)
@@ -624,11 +694,13 @@ static int cmd_host(int argc, char **argv)
 		return EXIT_OP;
 	}
 	ver.module_version[sizeof(ver.module_version) - 1] = '\0';
-	printf("module: %s\n", ver.module_version);
-	printf("abi: %u (pcmctl: %u)\n", ver.abi_version,
-	       (unsigned int)PCM_KVM_ABI_VERSION);
-	printf("words: %u (pcmctl: %u)\n", ver.nwords,
-	       (unsigned int)PCM_KVM_NR_WORDS_USED);
+	if (!identity) {
+		printf("module: %s\n", ver.module_version);
+		printf("abi: %u (pcmctl: %u)\n", ver.abi_version,
+		       (unsigned int)PCM_KVM_ABI_VERSION);
+		printf("words: %u (pcmctl: %u)\n", ver.nwords,
+		       (unsigned int)PCM_KVM_NR_WORDS_USED);
+	}
 	if (ver.abi_version != PCM_KVM_ABI_VERSION) {
 		pr_err("module ABI %u, pcmctl ABI %u: refusing to decode",
 		       ver.abi_version, (unsigned int)PCM_KVM_ABI_VERSION);
@@ -644,6 +716,15 @@ static int cmd_host(int argc, char **argv)
 		return EXIT_OP;
 	}
 	close(fd);
+	if (identity) {
+		static char text[PCM_IDENTITY_TEXT_MAX];
+		struct pcm_kvm_identity id;
+
+		host_identity(&hf.features, &id);
+		pcm_identity_format(&id, text, sizeof(text));
+		fputs(text, stdout);
+		return 0;
+	}
 	print_fs("features", &hf.features);
 	print_level(&hf.features);
 	return 0;
@@ -1000,6 +1081,586 @@ static int cmd_parse(int argc, char **argv)
 	return ret;
 }
 
+/* Identities: pcmctl identity, save-identity, check, host --identity */
+
+/* An identity file is a few KiB; anything much larger is not one. */
+#define TEXT_MAX	(1024 * 1024)
+
+/*
+ * Read a whole file ("-": standard input) into a NUL-terminated malloc'ed
+ * buffer.  Returns 0, or -errno (-EFBIG: over TEXT_MAX).
+ */
+static int read_text(const char *path, char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *nb;
+	int fd, ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			if (cap > TEXT_MAX) {
+				ret = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* s[0..n) printable: other bytes as \xNN, cut at 80 characters with "...". */
+static const char *esc(const char *s, size_t n, char *out, size_t size)
+{
+	size_t i, pos = 0;
+
+	for (i = 0; i < n && pos + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (pos >= 80) {
+			pos += snprintf(out + pos, size - pos, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[pos++] = (char)c;
+		else
+			pos += snprintf(out + pos, size - pos, "\\x%02x", c);
+	}
+	out[pos] = '\0';
+	return out;
+}
+
+/* The keys of the text form, in its order, from the formatter itself. */
+#define ID_KEYS_MAX	16
+static unsigned int id_keys(const char *keys[ID_KEYS_MAX], size_t lens[ID_KEYS_MAX])
+{
+	static char text[PCM_IDENTITY_TEXT_MAX];
+	struct pcm_kvm_identity zero;
+	unsigned int n = 0;
+	const char *p;
+
+	memset(&zero, 0, sizeof(zero));
+	pcm_identity_format(&zero, text, sizeof(text));
+	p = text;
+	while (*p && n < ID_KEYS_MAX) {
+		keys[n] = p;
+		lens[n++] = strcspn(p, ":\n");
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	return n;
+}
+
+/* The line of text holding p: its start, its length without "\r\n", its number. */
+static unsigned int line_of(const char *text, const char *p, const char **start,
+			    size_t *len)
+{
+	const char *s = p, *e = p;
+	unsigned int n = 1;
+	const char *q;
+
+	while (s > text && s[-1] != '\n')
+		s--;
+	while (*e && *e != '\n')
+		e++;
+	while (e > s && e[-1] == '\r')
+		e--;
+	for (q = text; q < s; q++)
+		n += *q == '\n';
+	*start = s;
+	*len = e - s;
+	return n;
+}
+
+/* The value of the line whose key is key, or NULL; *len its length. */
+static const char *find_value(const char *text, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+	const char *p = text, *v;
+
+	while (*p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
+			v = p + klen + 1;
+			*len = strcspn(v, "\n");
+			return v;
+		}
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
+/* Our own reading of the words line, to say where it and the names differ. */
+static void words_of(const char *v, size_t len, struct pcm_fs *fs)
+{
+	struct pcm_fs known;
+	size_t i = 0;
+	unsigned int w;
+
+	pcm_fs_zero(fs);
+	while (i < len) {
+		size_t start;
+
+		while (i < len && isblank((unsigned char)v[i]))
+			i++;
+		start = i;
+		while (i < len && !isblank((unsigned char)v[i]))
+			i++;
+		for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+			size_t n = strlen(pcm_words[w].name);
+
+			if (i - start > n + 1 && !strncmp(v + start, pcm_words[w].name, n) &&
+			    v[start + n] == '=') {
+				fs->words[w] = (u32)strtoul(v + start + n + 1, NULL,
+								 v[start + n + 1] == '0' &&
+								 (v[start + n + 2] | 0x20) == 'x' ?
+								 16 : 10);
+				break;
+			}
+		}
+	}
+	pcm_fs_known(&known);
+	pcm_fs_and(fs, fs, &known);
+}
+
+static void report_mismatch(const char *name, const char *text)
+{
+	static char a[PCM_FS_TEXT_MAX], b[PCM_FS_TEXT_MAX];
+	struct pcm_fs named, raw, only;
+	const char *v, *ls;
+	size_t len = 0, ll;
+	unsigned int line = 0;
+
+	pcm_fs_zero(&named);
+	v = find_value(text, "features", &len);
+	if (v) {
+		line = line_of(text, v, &ls, &ll);
+		/* known to parse: pcm_identity_parse accepted it */
+		pcm_fs_parse(v, len, &named, NULL, NULL);
+	}
+	v = find_value(text, "words", &len);
+	words_of(v ? v : "", v ? len : 0, &raw);
+	pcm_fs_andnot(&only, &named, &raw);
+	pcm_fs_format(&only, a, sizeof(a));
+	pcm_fs_andnot(&only, &raw, &named);
+	pcm_fs_format(&only, b, sizeof(b));
+	pr_err("%s:%u: the features line disagrees with the raw words (named, not in words: %s; in words, not named: %s)",
+	       name, line, *a ? a : "none", *b ? b : "none");
+}
+
+static void report_missing_keys(const char *name, const char *text)
+{
+	const char *keys[ID_KEYS_MAX];
+	size_t lens[ID_KEYS_MAX], pos = 0, len;
+	char list[256], key[32];
+	unsigned int i, n = id_keys(keys, lens);
+
+	list[0] = '\0';
+	for (i = 0; i < n && pos < sizeof(list); i++) {
+		snprintf(key, sizeof(key), "%.*s", (int)lens[i], keys[i]);
+		if (find_value(text, key, &len))
+			continue;
+		pos += snprintf(list + pos, sizeof(list) - pos, "%s%s", pos ? ", " : "", key);
+	}
+	if (strspn(text, " \t\r\n") == strlen(text))
+		pr_err("%s: empty: not a pcm_kvm identity", name);
+	else
+		pr_err("%s: incomplete identity (a truncated copy?): no line for %s", name, list);
+}
+
+/* The -EINVAL message: the offending token, or the offending line. */
+static void report_bad(const char *name, const char *text, const char *bad,
+		       size_t badlen)
+{
+	const char *keys[ID_KEYS_MAX], *ls, *colon, *p;
+	size_t lens[ID_KEYS_MAX], ll, klen;
+	unsigned int i, n = id_keys(keys, lens), line;
+	char e1[512], e2[512], modes[128];
+	bool known = false;
+
+	line = line_of(text, bad, &ls, &ll);
+	colon = memchr(ls, ':', ll);
+	klen = colon ? (size_t)(colon - ls) : 0;
+	esc(ls, ll, e2, sizeof(e2));
+
+	if (bad > ls || badlen < ll) {
+		esc(bad, badlen, e1, sizeof(e1));
+		if (klen == 8 && !strncmp(ls, "features", 8))
+			pr_err("%s:%u: unknown feature '%s' (`pcmctl features` lists them)",
+			       name, line, e1);
+		else if (klen == 5 && !strncmp(ls, "words", 5))
+			pr_err("%s:%u: bad raw word '%s' (WORD=0xHEX, WORD one of %s ... %s)",
+			       name, line, e1, pcm_words[0].name,
+			       pcm_words[PCM_KVM_NR_WORDS_USED - 1].name);
+		else
+			pr_err("%s:%u: bad '%s' in '%s'", name, line, e1, e2);
+		return;
+	}
+	if (!colon) {
+		pr_err("%s:%u: not a 'key: value' line: '%s'", name, line, e2);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		known |= lens[i] == klen && !strncmp(keys[i], ls, klen);
+	esc(ls, klen, e1, sizeof(e1));
+	if (!known) {
+		pr_err("%s:%u: unknown key '%s'", name, line, e1);
+		return;
+	}
+	/* an earlier line with the same key */
+	for (p = text; p < ls; p += strcspn(p, "\n") + 1) {
+		if (!strncmp(p, ls, klen + 1)) {
+			const char *s;
+			size_t l;
+
+			pr_err("%s:%u: '%s' repeats line %u", name, line, e1,
+			       line_of(text, p, &s, &l));
+			return;
+		}
+	}
+	if (klen == 6 && !strncmp(ls, "vendor", 6)) {
+		pr_err("%s:%u: bad vendor (at most 12 characters): '%s'", name, line, e2);
+	} else if (klen == 4 && !strncmp(ls, "mode", 4)) {
+		mode_list(modes, sizeof(modes));
+		pr_err("%s:%u: bad mode (modes: %s): '%s'", name, line, modes, e2);
+	} else if (klen == 9 && !strncmp(ls, "phys_bits", 9)) {
+		pr_err("%s:%u: bad phys_bits (0 to 64): '%s'", name, line, e2);
+	} else if (klen == 8 && !strncmp(ls, "features", 8)) {
+		pr_err("%s:%u: no feature name in '%s'", name, line, e2);
+	} else if (klen == lens[0] && !strncmp(ls, keys[0], klen)) {
+		pr_err("%s:%u: unknown version (pcmctl reads version 1 of the identity text): '%s'",
+		       name, line, e2);
+	} else {
+		pr_err("%s:%u: bad number (decimal, or hex with 0x; at most 32 bits, xcr0 64): '%s'",
+		       name, line, e2);
+	}
+}
+
+/*
+ * Read and parse an identity file; on error say what and where (the file,
+ * its line, the offending token) and return EXIT_OP.  *text, if given, gets
+ * the text (the caller frees it).
+ */
+static int load_identity(const char *path, const char *name,
+			 struct pcm_kvm_identity *id, char **textp)
+{
+	const char *bad = NULL;
+	size_t len, badlen = 0;
+	char *text;
+	int ret;
+
+	ret = read_text(path, &text, &len);
+	if (ret) {
+		pr_err("%s: %s", name, ret == -EFBIG ? "too large for an identity" :
+		       strerror(-ret));
+		return EXIT_OP;
+	}
+	if (strlen(text) != len) {
+		/* pcm_identity_parse() would refuse it too; say where */
+		const char *ls;
+		size_t ll;
+
+		pr_err("%s:%u: NUL byte: not an identity text", name,
+		       line_of(text, text + strlen(text), &ls, &ll));
+		free(text);
+		return EXIT_OP;
+	}
+	ret = pcm_identity_parse(text, len, id, &bad, &badlen);
+	switch (ret) {
+	case 0:
+		break;
+	case -EINVAL:
+		report_bad(name, text, bad, badlen);
+		break;
+	case -ENODATA:
+		report_missing_keys(name, text);
+		break;
+	case -EBADMSG:
+		report_mismatch(name, text);
+		break;
+	default:
+		pr_err("%s: %s", name, strerror(-ret));
+		break;
+	}
+	if (ret || !textp)
+		free(text);
+	else
+		*textp = text;
+	return ret ? EXIT_OP : 0;
+}
+
+/* sysfs_dir()/vms/PID-FD/identity */
+static int vm_identity_path(const char *arg, const char *cmd, char *path, size_t size)
+{
+	int pid, fd;
+
+	if (parse_pid_fd(arg, &pid, &fd))
+		return usage_error("'%s' is not PID-FD (e.g. 1234-11, as in "
+				   PCM_KVM_SYSFS "/vms/); usage: pcmctl %s PID-FD",
+				   arg, cmd);
+	if (snprintf(path, size, "%s/vms/%d-%d/identity", sysfs_dir(), pid, fd) >=
+	    (int)size) {
+		pr_err("PCMCTL_SYSFS: path too long");
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+static void write_text(const char *text, size_t len)
+{
+	fwrite(text, 1, len, stdout);
+	if (len && text[len - 1] != '\n')
+		putchar('\n');
+}
+
+static int cmd_identity(int argc, char **argv)
+{
+	char path[PATH_MAX], *text;
+	size_t len;
+	int ret;
+
+	if (argc != 2)
+		return usage_error("usage: pcmctl identity PID-FD");
+	ret = vm_identity_path(argv[1], "identity", path, sizeof(path));
+	if (ret)
+		return ret;
+	ret = read_text(path, &text, &len);
+	if (ret) {
+		pr_err("%s: %s%s", path, strerror(-ret), ret != -ENOENT ? "" :
+		       " (no such VM, or a pcm_kvm without identities; `pcmctl vm` lists the VMs)");
+		return EXIT_OP;
+	}
+	write_text(text, len);
+	free(text);
+	return 0;
+}
+
+static int cmd_save_identity(int argc, char **argv)
+{
+	struct pcm_kvm_identity id;
+	char path[PATH_MAX], *text;
+	int ret;
+
+	if (argc != 2)
+		return usage_error("usage: pcmctl save-identity PID-FD > FILE");
+	ret = vm_identity_path(argv[1], "save-identity", path, sizeof(path));
+	if (ret)
+		return ret;
+	/* Nothing reaches stdout unless the text parses: no half-saved file. */
+	ret = load_identity(path, path, &id, &text);
+	if (ret)
+		return ret;
+	write_text(text, strlen(text));
+	free(text);
+	return 0;
+}
+
+/* The baseline of this host, for a VM in mode baseline. */
+static int get_baseline(const char *arg, struct pcm_fs *baseline)
+{
+	static char list[PCM_FS_TEXT_MAX + 64];
+	const char *bad = NULL, *src = arg;
+	char path[PATH_MAX + 16];
+	size_t badlen = 0;
+	int ret;
+
+	if (!arg) {
+		snprintf(path, sizeof(path), "%s/baseline", sysfs_dir());
+		ret = read_small(path, list, sizeof(list));
+		if (ret) {
+			pr_err("the VM is in mode baseline: give this host's baseline with --baseline LIST (%s: %s)",
+			       path, strerror(-ret));
+			return EXIT_OP;
+		}
+		src = list;
+	}
+	ret = pcm_fs_parse(src, strlen(src), baseline, &bad, &badlen);
+	if (ret == -ENODATA) {
+		pcm_fs_zero(baseline);		/* an empty baseline */
+		return 0;
+	}
+	if (ret) {
+		if (arg)
+			return usage_error("--baseline: unknown feature '%.*s'",
+					   badlen > 64 ? 64 : (int)badlen, bad);
+		pr_err("%s: unknown feature '%.*s'", path, badlen > 64 ? 64 : (int)badlen, bad);
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+static int check_verdict(unsigned int result, const struct pcm_kvm_identity *vm,
+			 const struct pcm_kvm_identity *host,
+			 const struct pcm_fs *missing, const struct pcm_fs *extra,
+			 unsigned int limits)
+{
+	static char line[PCM_FS_TEXT_MAX + 256];
+
+	pcm_check_format(result, vm, host, missing, extra, limits, line, sizeof(line));
+	printf("%s\n", line);
+	return result <= PCM_KVM_CHECK_COMPATIBLE ? 0 : EXIT_OP;
+}
+
+/*
+ * Offline: the host given as an identity file (`pcmctl host --identity` on
+ * that host).  As the kernel does, the host's features are narrowed by the
+ * VM's mode first: host features AND the mode's allow-list.
+ */
+static int check_offline(const struct pcm_kvm_identity *vm, const char *host_path,
+			 const char *baseline_arg)
+{
+	struct pcm_kvm_identity host;
+	struct pcm_fs baseline, allow, missing, extra;
+	unsigned int result, limits;
+	int ret;
+
+	ret = load_identity(host_path, strcmp(host_path, "-") ? host_path : "<stdin>",
+			    &host, NULL);
+	if (ret)
+		return ret;
+	pcm_fs_zero(&baseline);
+	if (vm->mode == PCM_KVM_MODE_BASELINE || baseline_arg) {
+		ret = get_baseline(baseline_arg, &baseline);
+		if (ret)
+			return ret;
+	}
+	pcm_mode_allow(vm->mode, &baseline, &allow);
+	pcm_fs_and(&host.features, &host.features, &allow);
+	result = pcm_identity_check(vm, &host, &missing, &extra, &limits);
+	return check_verdict(result, vm, &host, &missing, &extra, limits);
+}
+
+/*
+ * Online: PCM_KVM_CHECK_IDENTITY answers for this host; its result decides.
+ * The answer has no XCR0 of the host and no limit bits, so the host identity
+ * the message needs is rebuilt from it: the features seen by the VM minus
+ * missing plus extra, the host's numbers, the VM's XCR0.  A refusal those do
+ * not explain can only be XCR0 components: named from this host's XCR0
+ * (XGETBV), which is close to, but not exactly, what KVM supports.
+ */
+static int check_online(const struct pcm_kvm_identity *vm)
+{
+	struct pcm_kvm_identity host;
+	struct pcm_fs missing, extra;
+	struct pcm_kvm_check c;
+	unsigned int limits, result;
+	int fd;
+
+	fd = open_dev(O_RDONLY);
+	if (fd < 0)
+		return EXIT_OP;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.id = *vm;
+	if (ioctl(fd, PCM_KVM_CHECK_IDENTITY, &c)) {
+		pr_err("PCM_KVM_CHECK_IDENTITY: %s%s", strerror(errno),
+		       errno == ENOTTY ? " (a pcm_kvm module without identity checks?)" : "");
+		close(fd);
+		return EXIT_OP;
+	}
+	close(fd);
+	if (c.result > PCM_KVM_CHECK_VENDOR) {
+		pr_err("PCM_KVM_CHECK_IDENTITY: unknown answer %u", c.result);
+		return EXIT_OP;
+	}
+
+	memset(&host, 0, sizeof(host));
+	memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
+	host.mode = vm->mode;
+	host.phys_bits = c.host_phys_bits;
+	host.max_basic_leaf = c.host_max_basic_leaf;
+	host.max_ext_leaf = c.host_max_ext_leaf;
+	pcm_fs_andnot(&host.features, &vm->features, &c.missing);
+	pcm_fs_or(&host.features, &host.features, &c.extra);
+	host.xcr0 = vm->xcr0;
+	result = pcm_identity_check(vm, &host, &missing, &extra, &limits);
+	if (c.result == PCM_KVM_CHECK_MISSING && result != PCM_KVM_CHECK_MISSING) {
+		/*
+		 * Refused for something not in the answer: XCR0 components.
+		 * Name those this host's XCR0 lacks, else all of the VM's.
+		 */
+		limits |= PCM_KVM_LIMIT_XCR0;
+		host.xcr0 = host_xcr0();
+		if (!(vm->xcr0 & ~host.xcr0))
+			host.xcr0 = 0;
+	}
+	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, limits);
+}
+
+#define CHECK_USAGE "usage: pcmctl check FILE [--host HOST_IDENTITY_FILE [--baseline LIST]]"
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *file = NULL, *host = NULL, *baseline = NULL;
+	struct pcm_kvm_identity vm;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--baseline")) {
+			if (i + 1 == argc)
+				return usage_error("%s needs an argument; " CHECK_USAGE, argv[i]);
+			if (argv[i][2] == 'h')
+				host = argv[++i];
+			else
+				baseline = argv[++i];
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("unknown option '%s'; " CHECK_USAGE, argv[i]);
+		if (file)
+			return usage_error("one identity FILE only; " CHECK_USAGE);
+		file = argv[i];
+	}
+	if (!file)
+		return usage_error(CHECK_USAGE);
+	if (host && !strcmp(file, "-") && !strcmp(host, "-"))
+		return usage_error("FILE and --host cannot both be standard input");
+	if (baseline && !host)
+		return usage_error("%s",
+				   "--baseline is for the offline check (--host): the kernel uses its own baseline");
+
+	ret = load_identity(file, strcmp(file, "-") ? file : "<stdin>", &vm, NULL);
+	if (ret)
+		return ret;
+	return host ? check_offline(&vm, host, baseline) : check_online(&vm);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1013,6 +1674,9 @@ static const struct command commands[] = {
 	{ "vm", cmd_vm },
 	{ "set-mode", cmd_set_mode },
 	{ "parse", cmd_parse },
+	{ "identity", cmd_identity },
+	{ "save-identity", cmd_save_identity },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)

@@ -4,7 +4,9 @@
 # tools/pcmctl/test.sh - unit tests of pcmctl that need no kernel module.
 #
 # Builds pcmctl (make -C tools/pcmctl), then checks the command line, the
-# feature-list parser, the mode tables and the CPUID dump decoder against
+# feature-list parser, the identity commands (check --host: the brief's
+# four-row table, exit codes, errors), the mode tables and the CPUID dump
+# decoder against
 # the real dumps in shared/cpuid, found as ../shared/cpuid next to the
 # checkout root (`git rev-parse --show-toplevel`); the dump tests are
 # skipped with a message when that directory is absent.
@@ -133,7 +135,9 @@ has_word() {
 
 run --help
 expect "--help exits 0" 0 "^Usage: pcmctl"
-for c in modes features decode host vm set-mode parse "Exit status"; do
+for c in modes features decode host vm set-mode parse identity save-identity \
+	"check FILE" "--host HOST_IDENTITY_FILE" "narrowed by the VM's mode" \
+	"Exit status"; do
 	if grep -q -- "$c" <<<"$out"; then
 		ok "--help documents '$c'"
 	else
@@ -515,6 +519,282 @@ else
 	else
 		skip "decode icx_04 with its 0xD.1 leaf" "no icx_04.cpuid"
 	fi
+fi
+
+# ---------------------------------------------------------------------------
+# identity, save-identity, check (offline: --host)
+
+# mkid VENDOR MODE PHYS_BITS FEATURE...: an identity text, its raw words
+# computed here from the CPUID bit positions (Intel SDM vol. 2A, AMD APM
+# vol. 3), not by pcmctl; max leaves 0xd and 0x80000008, xcr0 x87|SSE.
+mkid() {
+	local vendor=$1 mode=$2 phys=$3 f w b
+	shift 3
+	local -A words=()
+	local -A loc=(
+		[fpu]=1_EDX:0 [cx8]=1_EDX:8 [cmov]=1_EDX:15 [mmx]=1_EDX:23
+		[pae]=1_EDX:6 [fxsr]=1_EDX:24 [sse]=1_EDX:25 [sse2]=1_EDX:26
+		[pni]=1_ECX:0 [ssse3]=1_ECX:9 [cx16]=1_ECX:13 [sse4_1]=1_ECX:19
+		[sse4_2]=1_ECX:20 [x2apic]=1_ECX:21 [popcnt]=1_ECX:23 [aes]=1_ECX:25
+		[avx2]=7_0_EBX:5 [bmi2]=7_0_EBX:8 [md_clear]=7_0_EDX:10
+		[lahf_lm]=8000_0001_ECX:0 [syscall]=8000_0001_EDX:11
+		[nx]=8000_0001_EDX:20 [lm]=8000_0001_EDX:29
+	)
+	for f in "$@"; do
+		w=${loc[$f]%:*} b=${loc[$f]#*:}
+		words[$w]=$(( ${words[$w]:-0} | (1 << b) ))
+	done
+	printf 'pcm_kvm_identity: 1\nvendor: %s\nmode: %s\n' "$vendor" "$mode"
+	printf 'max_basic_leaf: 0xd\nmax_ext_leaf: 0x80000008\nphys_bits: %s\nxcr0: 0x3\n' "$phys"
+	printf 'features: %s\nwords:' "$*"
+	for w in 1_ECX 1_EDX 6_EAX 7_0_EBX 7_0_ECX 7_0_EDX 7_1_EAX 7_1_EDX D_1_EAX \
+		 8000_0001_ECX 8000_0001_EDX 8000_0007_EDX 8000_0008_EBX 8000_0021_EAX; do
+		printf ' %s=0x%08x' "$w" "${words[$w]:-0}"
+	done
+	printf '\n'
+}
+
+id=$tmp/id
+mkdir -p "$id"
+# Feature lists below are blank-separated words, split on purpose.
+base="fpu pae cx8 cmov mmx fxsr sse sse2 syscall nx lm"
+
+# The product brief's table, hosts A and B with X, Y, Z = sse4_2 popcnt aes.
+# A VM in mode off sees all of its host: A -> B checks A's identity on B.
+# table_row N A-FEATURES B-FEATURES A->B-LINE B->A-LINE
+table_row() {
+	local row=$1 want rc_ab=0 rc_ba=0
+	# shellcheck disable=SC2086 # word lists
+	mkid GenuineIntel off 46 $base $2 >"$id/A$row"
+	# shellcheck disable=SC2086
+	mkid GenuineIntel off 46 $base $3 >"$id/B$row"
+	[[ $4 == incompatible* ]] && rc_ab=1
+	[[ $5 == incompatible* ]] && rc_ba=1
+	run check "$id/A$row" --host "$id/B$row"
+	expect_out "check table row $row: A -> B: $4" "$rc_ab" "$4"
+	run check "$id/B$row" --host "$id/A$row"
+	expect_out "check table row $row: B -> A: $5" "$rc_ba" "$5"
+}
+table_row 1 "sse4_2 popcnt aes" "sse4_2 popcnt aes" "identical" "identical"
+table_row 2 "sse4_2 popcnt aes" "sse4_2 popcnt" \
+	"incompatible: missing aes" "compatible (this host has more: aes)"
+table_row 3 "sse4_2 popcnt" "sse4_2 popcnt aes" \
+	"compatible (this host has more: aes)" "incompatible: missing aes"
+table_row 4 "sse4_2 popcnt" "popcnt aes" \
+	"incompatible: missing sse4_2" "incompatible: missing aes"
+
+run check - --host "$id/B2" <"$id/A2"
+expect_out "check - reads the VM's identity from standard input" 1 \
+	"incompatible: missing aes"
+run check "$id/B2" --host - <"$id/A2"
+expect_out "check --host - reads the host's identity from standard input" 0 \
+	"compatible (this host has more: aes)"
+run check --host "$id/A2" "$id/B2"
+expect_out "check: --host before FILE" 0 "compatible (this host has more: aes)"
+
+# several names, in table order
+# shellcheck disable=SC2086
+mkid GenuineIntel off 46 $base >"$id/base"
+# shellcheck disable=SC2086
+mkid GenuineIntel off 46 $base aes sse4_2 avx2 popcnt >"$id/more"
+run check "$id/base" --host "$id/more"
+expect_out "check: the extra names in table order" 0 \
+	"compatible (this host has more: sse4_2 popcnt aes avx2)"
+run check "$id/more" --host "$id/base"
+expect_out "check: the missing names in table order" 1 \
+	"incompatible: missing sse4_2 popcnt aes avx2"
+
+# vendor
+# shellcheck disable=SC2086
+mkid AuthenticAMD off 46 $base >"$id/amd"
+run check "$id/amd" --host "$id/base"
+expect_out "check: another vendor" 1 \
+	"incompatible: vendor AuthenticAMD on a GenuineIntel host"
+run check "$id/amd" --host "$id/more"
+expect_out "check: another vendor, even on a host with more" 1 \
+	"incompatible: vendor AuthenticAMD on a GenuineIntel host"
+
+# numbers: physical address bits
+# shellcheck disable=SC2086
+mkid GenuineIntel off 39 $base >"$id/phys39"
+run check "$id/base" --host "$id/phys39"
+expect_out "check: fewer physical address bits" 1 \
+	"incompatible: missing phys_bits>=46"
+run check "$id/phys39" --host "$id/base"
+expect_out "check: more physical address bits" 0 \
+	"compatible (this host has more: phys_bits 46)"
+
+# bits that never refuse: KVM-provided (x2apic), scrub (md_clear)
+# shellcheck disable=SC2086
+mkid GenuineIntel off 46 $base x2apic md_clear >"$id/nonhw"
+run check "$id/nonhw" --host "$id/base"
+expect_out "check: KVM and scrub bits never refuse" 0 "identical"
+
+# The mode narrows the destination (host features AND the mode's
+# allow-list): a v2 VM sees no avx2 there, and needs sse4_2 there.
+v2set="$base pni ssse3 cx16 sse4_1 sse4_2 popcnt lahf_lm"
+# shellcheck disable=SC2086
+mkid GenuineIntel x86-64-v2 46 $v2set >"$id/v2vm"
+# shellcheck disable=SC2086
+mkid GenuineIntel off 46 $v2set aes avx2 bmi2 >"$id/v3host"
+# shellcheck disable=SC2086
+mkid GenuineIntel off 46 ${v2set/sse4_2/} aes avx2 >"$id/nosse42"
+run check "$id/v2vm" --host "$id/v3host"
+expect_out "check: a v2 VM on a host with more: identical in its mode" 0 "identical"
+sed 's/^mode: .*/mode: off/' "$id/v2vm" >"$id/offvm"
+run check "$id/offvm" --host "$id/v3host"
+expect_out "check: the same VM in mode off sees the host's extras" 0 \
+	"compatible (this host has more: aes avx2 bmi2)"
+run check "$id/v2vm" --host "$id/nosse42"
+expect_out "check: a v2 VM on a host without sse4_2" 1 "incompatible: missing sse4_2"
+# shellcheck disable=SC2086
+mkid GenuineIntel min 46 $base >"$id/minvm"
+run check "$id/minvm" --host "$id/nosse42"
+expect_out "check: a min VM on a host without sse4_2: identical in its mode" 0 "identical"
+sed 's/^mode: .*/mode: min/' "$id/v2vm" >"$id/minvm"
+run check "$id/minvm" --host "$id/v3host"
+expect_out "check: a VM that sees more than its mode allows is refused for it" 1 \
+	"incompatible: missing pni ssse3 cx16 sse4_1 sse4_2 popcnt lahf_lm"
+check "check: the host file's mode line is ignored" eval '
+	sed "s/^mode: .*/mode: x86-64-v2/" "$id/v3host" >"$id/v3host-v2" &&
+	run check "$id/offvm" --host "$id/v3host-v2" &&
+	[ "$out" = "compatible (this host has more: aes avx2 bmi2)" ]'
+
+# mode baseline: the destination's baseline from --baseline or sysfs
+sed 's/^mode: .*/mode: baseline/' "$id/v2vm" >"$id/blvm"
+run check "$id/blvm" --host "$id/v3host" --baseline "$v2set"
+expect_out "check: a baseline VM with --baseline" 0 "identical"
+run check "$id/blvm" --host "$id/v3host" --baseline "${v2set/popcnt/}"
+expect_out "check: a baseline VM, the destination's baseline lacks popcnt" 1 \
+	"incompatible: missing popcnt"
+mkdir -p "$tmp/blsys"
+echo "$v2set aes" >"$tmp/blsys/baseline"
+PCMCTL_SYSFS=$tmp/blsys run check "$id/blvm" --host "$id/v3host"
+expect_out "check: a baseline VM, baseline from PCMCTL_SYSFS/baseline" 0 \
+	"compatible (this host has more: aes)"
+PCMCTL_SYSFS=$tmp/nothing-here run check "$id/blvm" --host "$id/v3host"
+expect "check: a baseline VM without a baseline: says how to give one" 1 "^$" "--baseline"
+run check "$id/blvm" --host "$id/v3host" --baseline "sse9"
+expect "check: an unknown feature in --baseline: usage error" 2 "" "sse9"
+
+# command line
+run check
+expect "check without FILE: usage error" 2
+run check "$id/A1" "$id/B1" --host "$id/B1"
+expect "check with two FILEs: usage error" 2
+run check "$id/A1" --host
+expect "check --host without a file: usage error" 2 "" "--host"
+run check "$id/A1" --frobnicate
+expect "check with an unknown option: usage error naming it" 2 "" "frobnicate"
+run check - --host - </dev/null
+expect "check: FILE and --host both standard input: usage error" 2
+run check "$id/A1" --baseline fpu
+expect "check --baseline without --host: usage error" 2
+run check "$id/does-not-exist" --host "$id/A1"
+expect "check: a missing FILE names it" 1 "^$" "does-not-exist"
+run check "$id/A1" --host "$id/no-host-file"
+expect "check: a missing host file names it" 1 "^$" "no-host-file"
+
+# bad identity files: exit 1, nothing on stdout, the file, line and token named
+# bad_id DESC STDERR-REGEX: $id/bad is refused as FILE and as --host
+bad_id() {
+	run check "$id/bad" --host "$id/A1"
+	expect "check refuses $1" 1 "^$" "$2"
+	run check "$id/A1" --host "$id/bad"
+	expect "check refuses $1 as the host file" 1 "^$" "$2"
+}
+sed '2a flavour: vanilla' "$id/A1" >"$id/bad"
+bad_id "an unknown key" "bad:3: unknown key 'flavour'"
+sed '3a vendor: GenuineIntel' "$id/A1" >"$id/bad"
+bad_id "a repeated key" "bad:4: 'vendor' repeats line 2"
+sed '/^phys_bits:/d' "$id/A1" >"$id/bad"
+bad_id "a missing key" "bad: incomplete identity.*phys_bits"
+head -n 7 "$id/A1" >"$id/bad"
+bad_id "a copy cut after a line" "bad: incomplete identity.*: no line for features, words$"
+# cut_at FILE STRING N: FILE up to N bytes into the first STRING in it
+cut_at() {
+	local off
+
+	off=$(grep -bo -- "$2" "$1" | head -n1 | cut -d: -f1)
+	head -c $((off + $3)) "$1"
+}
+cut_at "$id/A1" "fxsr" 3 >"$id/bad"
+bad_id "a copy cut inside a name" "bad:8: unknown feature 'fxs'"
+cut_at "$id/A1" "8000_0001_EDX=0x" 19 >"$id/bad"
+bad_id "a copy cut inside the raw words" \
+	"bad:8: the features line disagrees with the raw words \\(named, not in words: syscall nx lm;"
+sed 's/^phys_bits: .*/phys_bits: 4x6/' "$id/A1" >"$id/bad"
+bad_id "a bad number" "bad:6: .*'phys_bits: 4x6'"
+sed 's/^max_ext_leaf: .*/max_ext_leaf: 0x100000000/' "$id/A1" >"$id/bad"
+bad_id "a number over 32 bits" "bad:5: .*'max_ext_leaf: 0x100000000'"
+sed 's/ 1_EDX=/ 1_EDX=0x1 9_EAX=/' "$id/A1" >"$id/bad"
+bad_id "an unknown raw word" "bad:9: bad raw word '9_EAX=0x"
+sed 's/ 1_EDX=0x\([0-9a-f]*\)/ 1_EDX=0x\1z/' "$id/A1" >"$id/bad"
+bad_id "a bad raw word value" "bad:9: bad raw word '1_EDX=0x[0-9a-f]{8}z'"
+sed 's/^features: /features: sse9 /' "$id/A1" >"$id/bad"
+bad_id "an unknown feature name" "bad:8: unknown feature 'sse9'"
+sed 's/ aes$//' "$id/A1" >"$id/bad"
+bad_id "names that disagree with the words" \
+	"bad:8: the features line disagrees with the raw words \\(named, not in words: none; in words, not named: aes\\)"
+sed 's/^features: /features: avx2 /' "$id/A1" >"$id/bad"
+bad_id "a name the words lack" "named, not in words: avx2; in words, not named: none"
+sed 's/^vendor: .*/vendor: GenuineIntelX/' "$id/A1" >"$id/bad"
+bad_id "an overlong vendor" "bad:2: bad vendor \\(at most 12 characters\\)"
+sed 's/^pcm_kvm_identity: 1/pcm_kvm_identity: 2/' "$id/A1" >"$id/bad"
+bad_id "another version" "bad:1: unknown version"
+sed 's/^mode: .*/mode: x86-64-v9/' "$id/A1" >"$id/bad"
+bad_id "an unknown mode" "bad:3: bad mode \\(modes: off, min, x86-64-v2"
+sed '4a this is not a key value line' "$id/A1" >"$id/bad"
+bad_id "a line without a key" "bad:5: not a 'key: value' line"
+: >"$id/bad"
+bad_id "an empty file" "bad: empty"
+printf '\x7fELF\x02\x01\x01\xff\xfe:\x80\n\x90\x90\n' >"$id/bad"
+bad_id "binary junk" "bad:1: unknown key '\\\\x7fELF\\\\x02"
+{ head -c 40 "$id/A1"; printf '\0\0\0'; tail -c +44 "$id/A1"; } >"$id/bad"
+bad_id "a NUL byte" "bad:2: NUL byte"
+sed 's/$/\r/' "$id/A1" >"$id/crlf"
+run check "$id/crlf" --host "$id/B1"
+expect_out "check: CRLF line ends are fine" 0 "identical"
+
+# identity and save-identity, on a sysfs tree made here
+sys=$tmp/idsys
+mkdir -p "$sys/vms/77-12"
+cp "$id/A2" "$sys/vms/77-12/identity"
+PCMCTL_SYSFS=$sys run identity 77-12
+expect_out "identity PID-FD: prints vms/PID-FD/identity" 0 "$(cat "$id/A2")"
+PCMCTL_SYSFS=$sys run save-identity 77-12
+expect_out "save-identity PID-FD: the same text" 0 "$(cat "$id/A2")"
+PCMCTL_SYSFS=$sys "$PCMCTL" save-identity 77-12 >"$id/saved" 2>/dev/null
+run check "$id/saved" --host "$id/B2"
+expect_out "save-identity output is what check reads" 1 "incompatible: missing aes"
+run check "$id/saved" --host "$id/saved"
+expect_out "check: an identity on its own host is identical" 0 "identical"
+sed 's/ aes$//' "$id/A2" >"$sys/vms/77-12/identity"
+PCMCTL_SYSFS=$sys run identity 77-12
+expect "identity prints what the kernel says, unchecked" 0 "^features: .* popcnt$"
+PCMCTL_SYSFS=$sys run save-identity 77-12
+expect "save-identity refuses an identity that does not parse, writing nothing" 1 "^$" \
+	"vms/77-12/identity:8: the features line disagrees"
+PCMCTL_SYSFS=$sys run identity 77-13
+expect "identity of an unknown VM: operational failure naming it" 1 "^$" "77-13"
+PCMCTL_SYSFS=$sys run save-identity 77-13
+expect "save-identity of an unknown VM: operational failure" 1 "^$" "77-13"
+run identity 77x12
+expect "identity with a malformed PID-FD: usage error" 2 "" "77x12"
+run save-identity
+expect "save-identity without PID-FD: usage error" 2
+run host --frobnicate
+expect "host with an unknown option: usage error" 2
+
+if [ ! -e /dev/pcm_kvm ]; then
+	run check "$id/A1"
+	expect "check without --host and without the module: operational failure" 1 "^$" \
+		"/dev/pcm_kvm"
+	run host --identity
+	expect "host --identity without the module: operational failure" 1 "^$" "/dev/pcm_kvm"
+else
+	skip "check without the module" "/dev/pcm_kvm exists"
+	skip "host --identity without the module" "/dev/pcm_kvm exists"
 fi
 
 echo "1..$n"

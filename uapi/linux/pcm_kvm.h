@@ -129,14 +129,23 @@ enum pcm_kvm_check_result {
 	PCM_KVM_CHECK_VENDOR,		/* another CPU vendor */
 };
 
+/* Limits a destination lacks (pcm_kvm_check.limits) */
+#define PCM_KVM_LIMIT_PHYS_BITS		_BITUL(0)	/* fewer physical address bits */
+#define PCM_KVM_LIMIT_BASIC_LEAF	_BITUL(1)	/* a basic leaf in use is past the max */
+#define PCM_KVM_LIMIT_EXT_LEAF		_BITUL(2)	/* the same for extended leaves */
+#define PCM_KVM_LIMIT_XCR0		_BITUL(3)	/* an XSAVE component the VM uses */
+
 struct pcm_kvm_check {
 	__u32 size;
 	__u32 flags;			/* in: must be 0 */
 	struct pcm_kvm_identity id;	/* in: the VM's identity */
 	__u32 result;			/* out: enum pcm_kvm_check_result */
+	__u32 limits;			/* out: PCM_KVM_LIMIT_* */
 	__u32 host_phys_bits;		/* out: this host's value */
 	__u32 host_max_basic_leaf;	/* out */
 	__u32 host_max_ext_leaf;	/* out */
+	__u32 reserved;			/* out: 0 */
+	__u64 host_xcr0;		/* out */
 	struct pcm_kvm_featureset missing;	/* out: seen by the VM, absent here */
 	struct pcm_kvm_featureset extra;	/* out: here, not seen by the VM */
 	char host_vendor[16];		/* out */

@@ -1567,19 +1567,14 @@ static int check_offline(const struct pcm_kvm_identity *vm, const char *host_pat
 }
 
 /*
- * Online: PCM_KVM_CHECK_IDENTITY answers for this host; its result decides.
- * The answer has no XCR0 of the host and no limit bits, so the host identity
- * the message needs is rebuilt from it: the features seen by the VM minus
- * missing plus extra, the host's numbers, the VM's XCR0.  A refusal those do
- * not explain can only be XCR0 components: named from this host's XCR0
- * (XGETBV), which is close to, but not exactly, what KVM supports.
+ * Online: PCM_KVM_CHECK_IDENTITY answers for this host, with everything the
+ * message needs: the features on each side, the limits and the host's
+ * numbers.
  */
 static int check_online(const struct pcm_kvm_identity *vm)
 {
 	struct pcm_kvm_identity host;
-	struct pcm_fs missing, extra;
 	struct pcm_kvm_check c;
-	unsigned int limits, result;
 	int fd;
 
 	fd = open_dev(O_RDONLY);
@@ -1606,21 +1601,10 @@ static int check_online(const struct pcm_kvm_identity *vm)
 	host.phys_bits = c.host_phys_bits;
 	host.max_basic_leaf = c.host_max_basic_leaf;
 	host.max_ext_leaf = c.host_max_ext_leaf;
+	host.xcr0 = c.host_xcr0;
 	pcm_fs_andnot(&host.features, &vm->features, &c.missing);
 	pcm_fs_or(&host.features, &host.features, &c.extra);
-	host.xcr0 = vm->xcr0;
-	result = pcm_identity_check(vm, &host, &missing, &extra, &limits);
-	if (c.result == PCM_KVM_CHECK_MISSING && result != PCM_KVM_CHECK_MISSING) {
-		/*
-		 * Refused for something not in the answer: XCR0 components.
-		 * Name those this host's XCR0 lacks, else all of the VM's.
-		 */
-		limits |= PCM_KVM_LIMIT_XCR0;
-		host.xcr0 = host_xcr0();
-		if (!(vm->xcr0 & ~host.xcr0))
-			host.xcr0 = 0;
-	}
-	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, limits);
+	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, c.limits);
 }
 
 #define CHECK_USAGE "usage: pcmctl check FILE [--host HOST_IDENTITY_FILE [--baseline LIST]]"

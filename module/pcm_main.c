@@ -70,7 +70,8 @@ static u32 pcm_host_cpuid(u32 leaf, u32 subleaf, unsigned int reg)
 	return regs[reg];
 }
 
-void pcm_host_features(struct pcm_fs *fs)
+/* What KVM can give, before host_withhold. */
+static void pcm_host_features_raw(struct pcm_fs *fs)
 {
 	struct pcm_fs known, kvm_class;
 	unsigned int w;
@@ -88,6 +89,12 @@ void pcm_host_features(struct pcm_fs *fs)
 	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
 	pcm_fs_or(fs, fs, &kvm_class);
 	pcm_fs_and(fs, fs, &known);
+	pcm_fs_close(fs);
+}
+
+void pcm_host_features(struct pcm_fs *fs)
+{
+	pcm_host_features_raw(fs);
 	mutex_lock(&pcm_withhold_lock);
 	pcm_fs_andnot(fs, fs, &pcm_withhold);
 	mutex_unlock(&pcm_withhold_lock);
@@ -105,7 +112,8 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 		return PTR_ERR(pol);
 	memset(id, 0, sizeof(*id));
 	id->mode = mode;
-	pcm_host_features(&id->features);
+	/* The policy already takes out the withheld features it was given. */
+	pcm_host_features_raw(&id->features);
 	pcm_fs_and(&id->features, &id->features, &pol->allow);
 	pcm_fs_close(&id->features);
 	memcpy(id->vendor, boot_cpu_data.x86_vendor_id,
@@ -115,7 +123,7 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 	id->phys_bits = boot_cpu_data.x86_phys_bits;
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	id->xcr0 = xcr0 & pcm_xcomp_allowed(&id->features);
+	id->xcr0 = pcm_xcr0_visible(xcr0, &id->features);
 	pcm_policy_put(pol);
 	return 0;
 }

@@ -391,6 +391,14 @@ u64 pcm_xcomp_allowed(const struct pcm_fs *allow)
 	return comps;
 }
 
+u64 pcm_xcr0_visible(u64 xcr0, const struct pcm_fs *features)
+{
+	/* Leaf 0xD is emptied with xsave (PCM_LEAF_OWNER), SSE bit included. */
+	if (!pcm_fs_test(features, PCM_F_XSAVE))
+		return 0;
+	return xcr0 & pcm_xcomp_allowed(features);
+}
+
 static bool pcm_leaf_hidden(u32 leaf, const struct pcm_fs *allow)
 {
 	unsigned int i;

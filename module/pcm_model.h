@@ -173,6 +173,9 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 /* XCR0/XSS components allowed by an allow-list (bit i = component i). */
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow);
 
+/* The XCR0 a guest seeing features can see: none at all without xsave. */
+u64 pcm_xcr0_visible(u64 xcr0, const struct pcm_fs *features);
+
 /* Identities (pcm_identity.c) */
 
 /* What a guest sees, from the CPUID entries it sees. mode is left 0. */

@@ -503,7 +503,7 @@ static void pcm_vm_identity_locked(struct pcm_vm *vm, struct pcm_kvm_identity *i
 {
 	*id = vm->id_base;
 	pcm_vm_visible_locked(vm, &id->features);
-	id->xcr0 &= pcm_xcomp_allowed(&id->features);
+	id->xcr0 = pcm_xcr0_visible(id->xcr0, &id->features);
 	id->mode = rcu_dereference_protected(vm->policy,
 					     lockdep_is_held(&vm->lock))->mode;
 }
@@ -548,6 +548,10 @@ static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 		raw_spin_unlock(&vm->lock);
 		buf[0] = '\0';
 		return 0;
+	}
+	if (!vm->cpuid_set) {
+		raw_spin_unlock(&vm->lock);
+		return strscpy(buf, "blocked: the VMM has not set CPUID yet", size);
 	}
 	expect = vm->expect;
 	pcm_vm_identity_locked(vm, &cur);

@@ -11,14 +11,20 @@
 #   MODULE.ko     default module/build-$(uname -r)/pcm_kvm.ko
 #   --no-module   do not load pcm_kvm: only the KVM plumbing tests run
 #                 (kvm_runner.*), the others report SKIP
-#   TEST-ARGS     passed to pcm_kvm_test (e.g. -f enforce, -t guest_cpuid, -l)
+#   TEST-ARGS     passed to each test program (e.g. -f enforce, -t guest_cpuid,
+#                 -l); a filter that matches nothing in one program runs
+#                 nothing there
+#   PCM_SELFTESTS="pcm_kvm_test pcm_migrate_test"  (environment) the programs
+#                 to run, in order; default both
 #
 # Steps: modprobe kvm_amd (kvm_intel as a fallback); insmod the module (unless
 # already loaded, then that one is used and left loaded); run
-# selftests/pcm_kvm_test (made first if out of date); rmmod the module
-# it loaded; then fail if the kernel log (dmesg) has any BUG/WARNING/Oops/
-# KASAN/UBSAN line.  Exit status: the test program's, or 1 for a module
-# load/unload failure or a kernel splat.
+# selftests/pcm_kvm_test, then selftests/pcm_migrate_test (made first if out
+# of date; each prints its own "# Totals:" line, callers sum them); rmmod the
+# module it loaded; then fail if the kernel log (dmesg) has any BUG/WARNING/
+# Oops/KASAN/UBSAN line.  Exit status: 0 if every program passed, else the
+# first failing program's status, or 1 for a module load/unload failure or a
+# kernel splat.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -70,15 +76,24 @@ if [ "$LOAD" = 1 ]; then
 	fi
 fi
 
-TEST=selftests/pcm_kvm_test
-# A no-op when the host built it already (make check does).
+TESTS=${PCM_SELFTESTS:-pcm_kvm_test pcm_migrate_test}
+# A no-op when the host built them already (make check does).
 if command -v make >/dev/null && ! make -s -q -C selftests 2>/dev/null; then
-	make -s -C selftests || { log "building $TEST failed"; exit 1; }
+	make -s -C selftests || { log "building the selftests failed"; exit 1; }
 fi
-[ -x "$TEST" ] || { log "no $TEST (run make -C selftests)"; exit 1; }
+for t in $TESTS; do
+	[ -x "selftests/$t" ] || { log "no selftests/$t (run make -C selftests)"; exit 1; }
+done
 
-"$TEST" "$@"
-rc=$?
+rc=0
+for t in $TESTS; do
+	log "running selftests/$t"
+	start=$SECONDS
+	"selftests/$t" "$@"
+	r=$?
+	log "selftests/$t: exit status $r after $((SECONDS - start)) s"
+	[ "$rc" = 0 ] && rc=$r
+done
 
 if [ "$LOADED_HERE" = 1 ]; then
 	# VM directories go away asynchronously; rmmod must cope with that.

@@ -669,7 +669,7 @@ static void host_identity(const struct pcm_fs *features, struct pcm_kvm_identity
 		__cpuid(0x80000008, a, b, c, d);
 		id->phys_bits = a & 0xff;
 	}
-	id->xcr0 = host_xcr0() & pcm_xcomp_allowed(features);
+	id->xcr0 = pcm_xcr0_visible(host_xcr0(), features);
 }
 
 static int cmd_host(int argc, char **argv)

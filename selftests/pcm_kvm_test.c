@@ -22,6 +22,7 @@
 #include "kselftest_harness.h"
 #include "pcm_util.h"
 #include "vm.h"
+#include "pcm_steps.h"
 
 #define X86_CR4_OSXSAVE		(1ULL << 18)
 #define XFEATURE_MASK_FP	(1ULL << 0)
@@ -43,81 +44,6 @@
 
 /* ---------------------------------------------------------------------- */
 /* Shared steps (they take _metadata so that ASSERT_* work inside them)    */
-
-struct guest_view {
-	struct guest_cpuid req[MB_MAX_ENTRIES];
-	unsigned int n;
-	struct pcm_fs fs;
-};
-
-static void new_vm(struct __test_metadata *_metadata, struct vm *vm, bool vcpu)
-{
-	int r = vm_create(vm);
-
-	ASSERT_EQ(0, r) TH_LOG("vm_create: %s", strerror(-r));
-	if (vcpu) {
-		r = vm_add_vcpu(vm);
-		ASSERT_EQ(0, r) TH_LOG("vm_add_vcpu: %s", strerror(-r));
-	}
-}
-
-static struct kvm_cpuid2 *supported(struct __test_metadata *_metadata)
-{
-	struct kvm_cpuid2 *c = kvm_supported_cpuid();
-
-	ASSERT_NE(NULL, c);
-	return c;
-}
-
-static void set_mode(struct __test_metadata *_metadata, int vm_fd, unsigned int mode)
-{
-	int r = pcm_set_vm_mode(vm_fd, mode);
-
-	ASSERT_EQ(0, r) TH_LOG("PCM_KVM_SET_VM_MODE(%s): %s", pcm_mode_name(mode),
-			       strerror(-r));
-}
-
-static void set_cpuid(struct __test_metadata *_metadata, struct vm *vm,
-		      const struct kvm_cpuid2 *c)
-{
-	int r = vcpu_set_cpuid(vm, c);
-
-	ASSERT_EQ(0, r) TH_LOG("KVM_SET_CPUID2: %s", strerror(-r));
-}
-
-static void run_guest_cpuid(struct __test_metadata *_metadata, struct vm *vm,
-			    struct kvm_cpuid2 *table, struct guest_view *gv)
-{
-	int r;
-
-	gv->n = feature_requests(table, gv->req);
-	ASSERT_LT(0, gv->n);
-	r = guest_cpuid(vm, gv->req, gv->n);
-	ASSERT_EQ(0, r) TH_LOG("guest CPUID run: %s", strerror(-r));
-	fs_from_guest(gv->req, gv->n, &gv->fs);
-}
-
-static uint32_t guest_reg(const struct guest_view *gv, uint32_t leaf,
-			  uint32_t subleaf, int reg)
-{
-	const struct guest_cpuid *e = guest_result(gv->req, gv->n, leaf, subleaf);
-
-	return e ? e->regs[reg] : 0;
-}
-
-static uint32_t table_reg(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t subleaf, int reg)
-{
-	struct kvm_cpuid_entry2 *e = cpuid2_find(c, leaf, subleaf);
-
-	if (!e)
-		return 0;
-	switch (reg) {
-	case PCM_KVM_EAX: return e->eax;
-	case PCM_KVM_EBX: return e->ebx;
-	case PCM_KVM_ECX: return e->ecx;
-	default: return e->edx;
-	}
-}
 
 static void mode_of(struct __test_metadata *_metadata, int vm_fd, const char *dir,
 		    unsigned int expect)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "pcm_model.h"
@@ -111,11 +112,50 @@ static const char *const usage_text[] = {
 	"                          input): vendor, family/model/stepping, features,",
 	"                          highest named level and what the next one lacks;",
 	"                          warns on stderr of an incomplete or 32-bit dump",
-	"  host [--identity]       the host's features as pcm_kvm sees them",
-	"                          (" PCM_KVM_DEVICE "); --identity prints them as",
-	"                          an identity text (mode off; vendor, max leaves,",
-	"                          phys_bits from the CPUID instruction, xcr0 from",
-	"                          XGETBV): the HOST_IDENTITY_FILE of check --host",
+	"  host [--json]           this host's profile: name (hostname), vendor,",
+	"                          family/model/stepping and microcode (/proc/cpuinfo),",
+	"                          kernel (uname -r), the features pcm_kvm gives a",
+	"                          guest (" PCM_KVM_DEVICE ", after host_withhold),",
+	"                          limits (max leaves, phys_bits, xcr0), withheld",
+	"                          features (/sys/module/pcm_kvm/parameters/",
+	"                          host_withhold).  The text printed is a PROFILE file",
+	"                          for baseline; --json prints one JSON object",
+	"  host --from-cpuid FILE [--json]",
+	"                          the same from a raw CPUID dump, for hosts without",
+	"                          pcm_kvm: name is the file name without .cpuid,",
+	"                          kernel and microcode are \"-\", features are the",
+	"                          CPU's.  A dump taken in 32-bit mode (lm without",
+	"                          syscall) gets syscall, with a note on stderr",
+	"  host --identity         the host's features as an identity text (mode off;",
+	"                          vendor, max leaves, phys_bits from the CPUID",
+	"                          instruction, xcr0 from XGETBV): the",
+	"                          HOST_IDENTITY_FILE of check --host",
+	"  baseline [--explain] [--json] PROFILE...",
+	"                          the pool of the hosts whose profiles are given",
+	"                          (- reads standard input; a raw CPUID dump file",
+	"                          is read as host --from-cpuid reads it): refused",
+	"                          (exit 1) if the vendors differ, naming the odd",
+	"                          hosts out;",
+	"                          else the intersection of the hosts' hardware (HW)",
+	"                          features, each dependency-closed first; minimum",
+	"                          of max leaves and phys_bits, AND of xcr0;",
+	"                          \"scrub:\" the SCRUB features of any host (OR),",
+	"                          \"inverted:\" the INV ones (OR), which every mode",
+	"                          passes through; the level the pool reaches (and",
+	"                          what the next lacks); per host the HW features it",
+	"                          gives up (\"gives up HOST: ...\"); last the line",
+	"                          \"baseline: NAMES\", the list to install with",
+	"                          apply.  --explain adds \"held back: FEATURE by",
+	"                          HOSTS\" for every feature some host has and the",
+	"                          pool lacks, and \"retire HOST: gains NAMES (level",
+	"                          L)\" for each host",
+	"  apply FILE              install a pool: write the \"baseline:\" line of",
+	"                          FILE (the output of baseline; without such a line",
+	"                          FILE is a plain feature list) to",
+	"                          " PCM_KVM_SYSFS "/baseline.  If this host lacks",
+	"                          some of the features (host_features there), or",
+	"                          the kernel refuses (EINVAL), fails with \"this host",
+	"                          cannot join the pool: missing NAMES\"",
 	"  vm [PID-FD]             a VM's mode and its requested, visible and hidden",
 	"                          features (" PCM_KVM_SYSFS "/vms/PID-FD/);",
 	"                          without PID-FD, list the VMs and their modes",
@@ -152,8 +192,22 @@ static const char *const usage_text[] = {
 	"  help, --help, -h        this text",
 	"",
 	"Environment:",
-	"  PCMCTL_SYSFS            read VMs from this directory instead of",
+	"  PCMCTL_SYSFS            read VMs, baseline and host_features from (and",
+	"                          write the baseline to) this directory instead of",
 	"                          " PCM_KVM_SYSFS " (for tests)",
+	"",
+	"Profile file (the text of pcmctl host; one \"key: value\" a line; blank",
+	"lines and lines starting with # ignored, as are unknown keys):",
+	"  pcm_kvm_profile: 1      format version",
+	"  name: NAME              the host's name (default: the file name)",
+	"  vendor: VENDOR          CPUID vendor string (required)",
+	"  family: F, model: M, stepping: S, kernel: RELEASE, microcode: REV,",
+	"  module: PCM_KVM_VERSION informational; \"-\" when unknown (a dump)",
+	"  max_basic_leaf: N, max_ext_leaf: N, phys_bits: N, xcr0: N",
+	"                          limits (decimal, or hex with 0x)",
+	"  level: LEVEL            informational",
+	"  features: NAMES         the host's features (required; \"-\": none)",
+	"  withheld: NAMES         withheld by host_withhold (\"-\": none)",
 	"",
 	"Exit status: 0 success, 1 operational failure (bad input file, unknown",
 	"feature, device or sysfs error, refused ioctl) or, for check, an",
@@ -670,64 +724,6 @@ static void host_identity(const struct pcm_fs *features, struct pcm_kvm_identity
 		id->phys_bits = a & 0xff;
 	}
 	id->xcr0 = pcm_xcr0_visible(host_xcr0(), features);
-}
-
-static int cmd_host(int argc, char **argv)
-{
-	struct pcm_kvm_host_features hf;
-	struct pcm_kvm_version ver;
-	bool identity = argc == 2 && !strcmp(argv[1], "--identity");
-	int fd;
-
-	if (argc != 1 && !identity)
-		return usage_error("usage: pcmctl host [--identity]");
-
-	fd = open_dev(O_RDONLY);
-	if (fd < 0)
-		return EXIT_OP;
-
-	memset(&ver, 0, sizeof(ver));
-	ver.size = sizeof(ver);
-	if (ioctl(fd, PCM_KVM_GET_VERSION, &ver)) {
-		pr_err("PCM_KVM_GET_VERSION: %s", strerror(errno));
-		close(fd);
-		return EXIT_OP;
-	}
-	ver.module_version[sizeof(ver.module_version) - 1] = '\0';
-	if (!identity) {
-		printf("module: %s\n", ver.module_version);
-		printf("abi: %u (pcmctl: %u)\n", ver.abi_version,
-		       (unsigned int)PCM_KVM_ABI_VERSION);
-		printf("words: %u (pcmctl: %u)\n", ver.nwords,
-		       (unsigned int)PCM_KVM_NR_WORDS_USED);
-	}
-	if (ver.abi_version != PCM_KVM_ABI_VERSION) {
-		pr_err("module ABI %u, pcmctl ABI %u: refusing to decode",
-		       ver.abi_version, (unsigned int)PCM_KVM_ABI_VERSION);
-		close(fd);
-		return EXIT_OP;
-	}
-
-	memset(&hf, 0, sizeof(hf));
-	hf.size = sizeof(hf);
-	if (ioctl(fd, PCM_KVM_GET_HOST_FEATURES, &hf)) {
-		pr_err("PCM_KVM_GET_HOST_FEATURES: %s", strerror(errno));
-		close(fd);
-		return EXIT_OP;
-	}
-	close(fd);
-	if (identity) {
-		static char text[PCM_IDENTITY_TEXT_MAX];
-		struct pcm_kvm_identity id;
-
-		host_identity(&hf.features, &id);
-		pcm_identity_format(&id, text, sizeof(text));
-		fputs(text, stdout);
-		return 0;
-	}
-	print_fs("features", &hf.features);
-	print_level(&hf.features);
-	return 0;
 }
 
 /* pcmctl vm, set-mode */
@@ -1645,6 +1641,865 @@ static int cmd_check(int argc, char **argv)
 	return host ? check_offline(&vm, host, baseline) : check_online(&vm);
 }
 
+/* Host profiles: pcmctl host, host --from-cpuid, baseline, apply */
+
+#define PROFILE_VERSION		1U
+#define PROFILE_STR		64
+
+/* One host of a pool: the text form is documented in --help. */
+struct profile {
+	char name[PROFILE_STR];
+	char vendor[PROFILE_STR];
+	char family[PROFILE_STR];
+	char model[PROFILE_STR];
+	char stepping[PROFILE_STR];
+	char kernel[PROFILE_STR];
+	char microcode[PROFILE_STR];
+	char module[PROFILE_STR];
+	unsigned long long max_basic_leaf;
+	unsigned long long max_ext_leaf;
+	unsigned long long phys_bits;
+	unsigned long long xcr0;
+	struct pcm_fs features;
+	struct pcm_fs withheld;
+};
+
+static void set_dash(char *s)
+{
+	s[0] = '-';
+	s[1] = '\0';
+}
+
+static void profile_init(struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	set_dash(p->name);
+	set_dash(p->vendor);
+	set_dash(p->family);
+	set_dash(p->model);
+	set_dash(p->stepping);
+	set_dash(p->kernel);
+	set_dash(p->microcode);
+	set_dash(p->module);
+}
+
+/* Copy a one-line value: printable ASCII, "-" if empty. */
+static void copy_value(char *dst, const char *src, size_t len)
+{
+	size_t i;
+
+	while (len && isspace((unsigned char)*src)) {
+		src++;
+		len--;
+	}
+	while (len && isspace((unsigned char)src[len - 1]))
+		len--;
+	if (len > PROFILE_STR - 1)
+		len = PROFILE_STR - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '_';
+	dst[len] = '\0';
+	if (!len)
+		set_dash(dst);
+}
+
+static void fs_text(const struct pcm_fs *fs, char *buf, size_t size)
+{
+	pcm_fs_format(fs, buf, size);
+	if (!*buf)
+		snprintf(buf, size, "-");
+}
+
+static void profile_print(const struct profile *p)
+{
+	static char text[PCM_FS_TEXT_MAX];
+	unsigned int level = pcm_fs_level(&p->features);
+
+	printf("pcm_kvm_profile: %u\n", PROFILE_VERSION);
+	printf("name: %s\n", p->name);
+	printf("vendor: %s\n", p->vendor);
+	printf("family: %s\nmodel: %s\nstepping: %s\n", p->family, p->model,
+	       p->stepping);
+	printf("kernel: %s\nmicrocode: %s\n", p->kernel, p->microcode);
+	printf("module: %s\n", p->module);
+	printf("max_basic_leaf: 0x%llx\n", p->max_basic_leaf);
+	printf("max_ext_leaf: 0x%llx\n", p->max_ext_leaf);
+	printf("phys_bits: %llu\n", p->phys_bits);
+	printf("xcr0: 0x%llx\n", p->xcr0);
+	printf("level: %s\n",
+	       level == PCM_KVM_MODE_OFF ? "none" : pcm_mode_name(level));
+	fs_text(&p->features, text, sizeof(text));
+	printf("features: %s\n", text);
+	fs_text(&p->withheld, text, sizeof(text));
+	printf("withheld: %s\n", text);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_fs(const struct pcm_fs *fs)
+{
+	unsigned int id;
+	bool first = true;
+
+	putchar('[');
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		if (!pcm_fs_test(fs, id))
+			continue;
+		printf("%s\"%s\"", first ? "" : ", ", pcm_features[id].name);
+		first = false;
+	}
+	putchar(']');
+}
+
+/* ", "limits": {...}" */
+static void json_limits(unsigned long long basic, unsigned long long ext,
+			unsigned long long phys, unsigned long long xcr0)
+{
+	printf(", \"limits\": {\"max_basic_leaf\": %llu, \"max_ext_leaf\": %llu",
+	       basic, ext);
+	printf(", \"phys_bits\": %llu, \"xcr0\": %llu}", phys, xcr0);
+}
+
+static const char *level_text(const struct pcm_fs *fs)
+{
+	unsigned int level = pcm_fs_level(fs);
+
+	return level == PCM_KVM_MODE_OFF ? "none" : pcm_mode_name(level);
+}
+
+static void profile_json(const struct profile *p)
+{
+	printf("{\"name\": ");
+	json_str(p->name);
+	printf(", \"vendor\": ");
+	json_str(p->vendor);
+	printf(", \"family\": ");
+	json_str(p->family);
+	printf(", \"model\": ");
+	json_str(p->model);
+	printf(", \"stepping\": ");
+	json_str(p->stepping);
+	printf(", \"kernel\": ");
+	json_str(p->kernel);
+	printf(", \"microcode\": ");
+	json_str(p->microcode);
+	printf(", \"module\": ");
+	json_str(p->module);
+	printf(", \"level\": \"%s\", \"features\": ", level_text(&p->features));
+	json_fs(&p->features);
+	json_limits(p->max_basic_leaf, p->max_ext_leaf, p->phys_bits, p->xcr0);
+	printf(", \"withheld\": ");
+	json_fs(&p->withheld);
+	printf("}\n");
+}
+
+/* Family, model, stepping of a leaf 1 EAX, as the kernel computes them. */
+static void fms_of(u32 eax, unsigned int *fam, unsigned int *model,
+		   unsigned int *step)
+{
+	*fam = (eax >> 8) & 0xf;
+	*model = (eax >> 4) & 0xf;
+	*step = eax & 0xf;
+	if (*fam == 0x6 || *fam == 0xf)
+		*model |= ((eax >> 16) & 0xf) << 4;
+	if (*fam == 0xf)
+		*fam += (eax >> 20) & 0xff;
+}
+
+/* A profile from a raw CPUID dump: what the CPU has, no kernel, no microcode. */
+static int profile_from_dump(const char *path, struct profile *p)
+{
+	static const unsigned int vendor_order[] = { 1, 3, 2 };	/* EBX EDX ECX */
+	const struct cpuid_leaf *l0, *l1, *e, *d0;
+	unsigned int fam, model, step;
+	const char *base;
+	struct cpuid_dump d;
+	char msg[512], vendor[13];
+	size_t n;
+	FILE *f;
+	int ret;
+
+	profile_init(p);
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		pr_err("%s: %s", path, strerror(errno));
+		return EXIT_OP;
+	}
+	ret = cpuid_dump_read(f, path, &d, msg, sizeof(msg));
+	if (f != stdin)
+		fclose(f);
+	if (ret) {
+		pr_err("%s", msg);
+		return EXIT_OP;
+	}
+	l0 = cpuid_dump_find(&d, 0, 0);
+	l1 = cpuid_dump_find(&d, 1, 0);
+	if (!l0 || !l1) {
+		pr_err("%s: no leaf 0x%08x: not a complete CPUID dump", path,
+		       l0 ? 1 : 0);
+		cpuid_dump_free(&d);
+		return EXIT_OP;
+	}
+
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 6 && !strcmp(base + n - 6, ".cpuid"))
+		n -= 6;
+	copy_value(p->name, strcmp(path, "-") ? base : "stdin",
+		   strcmp(path, "-") ? n : 5);
+
+	regs_str(l0, vendor_order, ARRAY_SIZE(vendor_order), vendor);
+	clean_str(vendor, 12);
+	copy_value(p->vendor, vendor, strlen(vendor));
+	fms_of(l1->regs[0], &fam, &model, &step);
+	snprintf(p->family, sizeof(p->family), "0x%x", fam);
+	snprintf(p->model, sizeof(p->model), "0x%x", model);
+	snprintf(p->stepping, sizeof(p->stepping), "0x%x", step);
+
+	p->max_basic_leaf = l0->regs[0];
+	e = cpuid_dump_find(&d, 0x80000000, 0);
+	p->max_ext_leaf = e ? e->regs[0] : 0;
+	e = cpuid_dump_find(&d, 0x80000008, 0);
+	if (e && p->max_ext_leaf >= 0x80000008)
+		p->phys_bits = e->regs[0] & 0xff;
+
+	pcm_fs_zero(&p->features);
+	for (n = 0; n < d.n; n++)
+		pcm_fs_add_regs(&p->features, d.e[n].leaf, d.e[n].subleaf,
+				d.e[n].regs);
+	check_missing_leaves(&d, path, &p->features);
+	/* Intel reports SYSCALL only to 64-bit code; every 64-bit CPU has it. */
+	if (pcm_fs_test(&p->features, PCM_F_LM) &&
+	    !pcm_fs_test(&p->features, PCM_F_SYSCALL)) {
+		pcm_fs_set(&p->features, PCM_F_SYSCALL);
+		pr_err("note: %s: lm without syscall (dump taken in 32-bit mode): syscall counted as present, as every 64-bit CPU has it in 64-bit mode",
+		       path);
+	}
+	d0 = cpuid_dump_find(&d, 0xd, 0);
+	if (d0 && p->max_basic_leaf >= 0xd)
+		p->xcr0 = pcm_xcr0_visible(((unsigned long long)d0->regs[3] << 32) |
+					   d0->regs[0], &p->features);
+	cpuid_dump_free(&d);
+	return 0;
+}
+
+/* The value of "key<TAB>: value" of the first processor in /proc/cpuinfo. */
+static void cpuinfo_value(const char *text, const char *key, char *out)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	set_dash(out);
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+
+		size_t sp = strspn(p + klen, " \t");
+
+		/* "model" must not match "model name" */
+		if (!strncmp(p, key, klen) && klen + sp < len && p[klen + sp] == ':') {
+			const char *c = p + klen + sp;
+
+			copy_value(out, c + 1, len - (c + 1 - p));
+			return;
+		}
+		if (!len && p != text)
+			return;		/* end of the first processor */
+		p += len + (p[len] == '\n');
+	}
+}
+
+/* The features pcm_kvm gives on this host (GET_HOST_FEATURES), ABI checked. */
+static int dev_host_features(struct pcm_fs *fs, struct pcm_kvm_version *ver)
+{
+	struct pcm_kvm_host_features hf;
+	int fd;
+
+	fd = open_dev(O_RDONLY);
+	if (fd < 0)
+		return EXIT_OP;
+	memset(ver, 0, sizeof(*ver));
+	ver->size = sizeof(*ver);
+	if (ioctl(fd, PCM_KVM_GET_VERSION, ver)) {
+		pr_err("PCM_KVM_GET_VERSION: %s", strerror(errno));
+		close(fd);
+		return EXIT_OP;
+	}
+	ver->module_version[sizeof(ver->module_version) - 1] = '\0';
+	if (ver->abi_version != PCM_KVM_ABI_VERSION) {
+		pr_err("module ABI %u, pcmctl ABI %u: refusing to decode",
+		       ver->abi_version, (unsigned int)PCM_KVM_ABI_VERSION);
+		close(fd);
+		return EXIT_OP;
+	}
+	memset(&hf, 0, sizeof(hf));
+	hf.size = sizeof(hf);
+	if (ioctl(fd, PCM_KVM_GET_HOST_FEATURES, &hf)) {
+		pr_err("PCM_KVM_GET_HOST_FEATURES: %s", strerror(errno));
+		close(fd);
+		return EXIT_OP;
+	}
+	close(fd);
+	*fs = hf.features;
+	return 0;
+}
+
+#define HOST_WITHHOLD	"/sys/module/pcm_kvm/parameters/host_withhold"
+
+/* This host's profile: pcm_kvm, /proc/cpuinfo, uname, host_withhold. */
+static int profile_live(struct profile *p)
+{
+	static char list[PCM_FS_TEXT_MAX + 64];
+	struct pcm_kvm_identity id;
+	struct pcm_kvm_version ver;
+	struct utsname uts;
+	char host[256], *cpuinfo;
+	size_t len;
+	int ret;
+
+	profile_init(p);
+	ret = dev_host_features(&p->features, &ver);
+	if (ret)
+		return ret;
+	copy_value(p->module, ver.module_version, strlen(ver.module_version));
+	host_identity(&p->features, &id);
+	copy_value(p->vendor, id.vendor, strnlen(id.vendor, sizeof(id.vendor)));
+	p->max_basic_leaf = id.max_basic_leaf;
+	p->max_ext_leaf = id.max_ext_leaf;
+	p->phys_bits = id.phys_bits;
+	p->xcr0 = id.xcr0;
+	if (!gethostname(host, sizeof(host))) {
+		host[sizeof(host) - 1] = '\0';
+		copy_value(p->name, host, strlen(host));
+	}
+	if (!uname(&uts))
+		copy_value(p->kernel, uts.release, strlen(uts.release));
+	if (!read_text("/proc/cpuinfo", &cpuinfo, &len)) {
+		cpuinfo_value(cpuinfo, "cpu family", p->family);
+		cpuinfo_value(cpuinfo, "model", p->model);
+		cpuinfo_value(cpuinfo, "stepping", p->stepping);
+		cpuinfo_value(cpuinfo, "microcode", p->microcode);
+		free(cpuinfo);
+	}
+	pcm_fs_zero(&p->withheld);
+	if (!read_small(HOST_WITHHOLD, list, sizeof(list)) && *list &&
+	    pcm_fs_parse(list, strlen(list), &p->withheld, NULL, NULL))
+		pr_err("%s: cannot parse '%s'", HOST_WITHHOLD, list);
+	return 0;
+}
+
+/* Parse a feature list value; "-" is the empty list. */
+static int value_fs(const char *v, size_t len, struct pcm_fs *fs,
+		    const char *name, unsigned int line)
+{
+	const char *bad = NULL;
+	size_t badlen = 0;
+	int ret;
+
+	pcm_fs_zero(fs);
+	while (len && isspace((unsigned char)*v)) {
+		v++;
+		len--;
+	}
+	if (!len || (len == 1 && *v == '-'))
+		return 0;
+	ret = pcm_fs_parse(v, len, fs, &bad, &badlen);
+	if (ret == -ENODATA)
+		return 0;
+	if (ret) {
+		pr_err("%s:%u: unknown feature '%.*s' (`pcmctl features` lists them)",
+		       name, line, badlen > 64 ? 64 : (int)badlen, bad);
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+static int value_num(const char *v, size_t len, unsigned long long *out,
+		     const char *name, unsigned int line)
+{
+	char buf[32], *end;
+
+	copy_value(buf, v, len < sizeof(buf) ? len : sizeof(buf) - 1);
+	errno = 0;
+	*out = strtoull(buf, &end, 0);
+	if (errno || *end || end == buf) {
+		pr_err("%s:%u: bad number '%s'", name, line, buf);
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+static bool is_key(const char *s, size_t klen, const char *key)
+{
+	return klen == strlen(key) && !strncmp(s, key, klen);
+}
+
+/* Read a profile file (the text of `pcmctl host`). */
+static int profile_load(const char *path, struct profile *p)
+{
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	bool have_vendor = false, have_features = false;
+	unsigned int line = 0;
+	const char *s, *base;
+	char *text;
+	size_t len;
+	int ret;
+
+	profile_init(p);
+	ret = read_text(path, &text, &len);
+	if (ret) {
+		pr_err("%s: %s", name, ret == -EFBIG ? "too large for a profile" :
+		       strerror(-ret));
+		return EXIT_OP;
+	}
+	/* A raw CPUID dump given as a profile: decode it as host --from-cpuid. */
+	if (strcmp(path, "-") && strstr(text, " eax=0x") && !strstr(text, "vendor:")) {
+		free(text);
+		return profile_from_dump(path, p);
+	}
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	copy_value(p->name, base, strlen(base));
+	for (s = text; *s && !ret; ) {
+		size_t ll = strcspn(s, "\n"), klen, vlen;
+		const char *colon = memchr(s, ':', ll), *v;
+
+		line++;
+		klen = colon ? (size_t)(colon - s) : 0;
+		v = colon ? colon + 1 : NULL;
+		vlen = colon ? ll - klen - 1 : 0;
+		if (!ll || *s == '#' || strspn(s, " \t\r") == ll) {
+			/* blank or comment */
+		} else if (!colon) {
+			pr_err("%s:%u: not a 'key: value' line", name, line);
+			ret = EXIT_OP;
+		} else if (is_key(s, klen, "name")) {
+			copy_value(p->name, v, vlen);
+		} else if (is_key(s, klen, "vendor")) {
+			copy_value(p->vendor, v, vlen);
+			have_vendor = true;
+		} else if (is_key(s, klen, "family")) {
+			copy_value(p->family, v, vlen);
+		} else if (is_key(s, klen, "model")) {
+			copy_value(p->model, v, vlen);
+		} else if (is_key(s, klen, "stepping")) {
+			copy_value(p->stepping, v, vlen);
+		} else if (is_key(s, klen, "kernel")) {
+			copy_value(p->kernel, v, vlen);
+		} else if (is_key(s, klen, "microcode")) {
+			copy_value(p->microcode, v, vlen);
+		} else if (is_key(s, klen, "module")) {
+			copy_value(p->module, v, vlen);
+		} else if (is_key(s, klen, "max_basic_leaf")) {
+			ret = value_num(v, vlen, &p->max_basic_leaf, name, line);
+		} else if (is_key(s, klen, "max_ext_leaf")) {
+			ret = value_num(v, vlen, &p->max_ext_leaf, name, line);
+		} else if (is_key(s, klen, "phys_bits")) {
+			ret = value_num(v, vlen, &p->phys_bits, name, line);
+		} else if (is_key(s, klen, "xcr0")) {
+			ret = value_num(v, vlen, &p->xcr0, name, line);
+		} else if (is_key(s, klen, "features")) {
+			ret = value_fs(v, vlen, &p->features, name, line);
+			have_features = true;
+		} else if (is_key(s, klen, "withheld")) {
+			ret = value_fs(v, vlen, &p->withheld, name, line);
+		}
+		/* other keys (pcm_kvm_profile, level, ...) are informational */
+		s += ll + (s[ll] == '\n');
+	}
+	free(text);
+	if (!ret && (!have_vendor || !have_features)) {
+		pr_err("%s: not a host profile (no %s line; `pcmctl host` prints one)",
+		       name, have_vendor ? "features" : "vendor");
+		ret = EXIT_OP;
+	}
+	return ret;
+}
+
+#define HOST_USAGE "usage: pcmctl host [--identity | --json | --from-cpuid FILE [--json]]"
+
+static int cmd_host(int argc, char **argv)
+{
+	const char *dump = NULL;
+	bool identity = false, json = false;
+	struct profile p;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--identity")) {
+			identity = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--from-cpuid")) {
+			if (i + 1 == argc)
+				return usage_error("--from-cpuid needs a FILE; " HOST_USAGE);
+			dump = argv[++i];
+		} else {
+			return usage_error("unknown argument '%s'; " HOST_USAGE, argv[i]);
+		}
+	}
+	if (identity && (json || dump))
+		return usage_error("--identity takes no other option; " HOST_USAGE);
+
+	if (identity) {
+		static char text[PCM_IDENTITY_TEXT_MAX];
+		struct pcm_kvm_identity id;
+		struct pcm_kvm_version ver;
+		struct pcm_fs fs;
+
+		ret = dev_host_features(&fs, &ver);
+		if (ret)
+			return ret;
+		host_identity(&fs, &id);
+		pcm_identity_format(&id, text, sizeof(text));
+		fputs(text, stdout);
+		return 0;
+	}
+	ret = dump ? profile_from_dump(dump, &p) : profile_live(&p);
+	if (ret)
+		return ret;
+	if (json)
+		profile_json(&p);
+	else
+		profile_print(&p);
+	return 0;
+}
+
+/* pcmctl baseline */
+
+struct pool {
+	struct pcm_fs hw;	/* intersection of closed HW features */
+	struct pcm_fs scrub;	/* OR of SCRUB */
+	struct pcm_fs inv;	/* OR of INV */
+	unsigned long long max_basic_leaf, max_ext_leaf, phys_bits, xcr0;
+};
+
+/* The HW features of a host after dependency closure. */
+static void host_hw(const struct profile *p, struct pcm_fs *hw)
+{
+	struct pcm_fs mask;
+
+	*hw = p->features;
+	pcm_fs_close(hw);
+	pcm_fs_of_class(&mask, PCM_CLASS_HW);
+	pcm_fs_and(hw, hw, &mask);
+}
+
+/* Merge the hosts, skipping index skip (-1: none). */
+static void pool_compute(const struct profile *h, int n, int skip, struct pool *pl)
+{
+	struct pcm_fs hw, scrub, inv, t;
+	bool first = true;
+	int i;
+
+	memset(pl, 0, sizeof(*pl));
+	pcm_fs_of_class(&scrub, PCM_CLASS_SCRUB);
+	pcm_fs_of_class(&inv, PCM_CLASS_INV);
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		host_hw(&h[i], &hw);
+		pcm_fs_and(&t, &h[i].features, &scrub);
+		pcm_fs_or(&pl->scrub, &pl->scrub, &t);
+		pcm_fs_and(&t, &h[i].features, &inv);
+		pcm_fs_or(&pl->inv, &pl->inv, &t);
+		if (first) {
+			pl->hw = hw;
+			pl->max_basic_leaf = h[i].max_basic_leaf;
+			pl->max_ext_leaf = h[i].max_ext_leaf;
+			pl->phys_bits = h[i].phys_bits;
+			pl->xcr0 = h[i].xcr0;
+			first = false;
+			continue;
+		}
+		pcm_fs_and(&pl->hw, &pl->hw, &hw);
+		if (h[i].max_basic_leaf < pl->max_basic_leaf)
+			pl->max_basic_leaf = h[i].max_basic_leaf;
+		if (h[i].max_ext_leaf < pl->max_ext_leaf)
+			pl->max_ext_leaf = h[i].max_ext_leaf;
+		if (h[i].phys_bits < pl->phys_bits)
+			pl->phys_bits = h[i].phys_bits;
+		pl->xcr0 &= h[i].xcr0;
+	}
+	/* an intersection of closed sets is closed: no pcm_fs_close() */
+}
+
+/* Refuse a mixed-vendor pool, naming the hosts not of the main vendor. */
+static int pool_vendor(const struct profile *h, int n)
+{
+	int i, j, best = 0, best_count = 0;
+
+	for (i = 0; i < n; i++) {
+		int count = 0;
+
+		for (j = 0; j < n; j++)
+			count += !strcmp(h[i].vendor, h[j].vendor);
+		if (count > best_count) {
+			best = i;
+			best_count = count;
+		}
+	}
+	if (best_count == n)
+		return 0;
+	fprintf(stderr, "%s: vendor mismatch: a pool is of one vendor ", prog);
+	fprintf(stderr, "(cross-vendor migration is refused, not masked); ");
+	fprintf(stderr, "the pool is %s (%d of %d hosts), odd hosts out:",
+		h[best].vendor, best_count, n);
+	for (i = 0; i < n; i++)
+		if (strcmp(h[i].vendor, h[best].vendor))
+			fprintf(stderr, " %s (%s)", h[i].name, h[i].vendor);
+	fprintf(stderr, "\n");
+	return EXIT_OP;
+}
+
+static void explain(const struct profile *h, int n, const struct pool *pl, bool json)
+{
+	static char text[PCM_FS_TEXT_MAX];
+	struct pcm_fs any, hw, lost;
+	unsigned int id;
+	bool first = true;
+	int i;
+
+	pcm_fs_zero(&any);
+	for (i = 0; i < n; i++) {
+		host_hw(&h[i], &hw);
+		pcm_fs_or(&any, &any, &hw);
+	}
+	pcm_fs_andnot(&lost, &any, &pl->hw);
+	printf(json ? ", \"held_back\": {" : "");
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		bool hfirst = true;
+
+		if (!pcm_fs_test(&lost, id))
+			continue;
+		if (json)
+			printf("%s\"%s\": [", first ? "" : ", ", pcm_features[id].name);
+		else
+			printf("held back: %s by", pcm_features[id].name);
+		first = false;
+		for (i = 0; i < n; i++) {
+			host_hw(&h[i], &hw);
+			if (pcm_fs_test(&hw, id))
+				continue;
+			if (json) {
+				printf("%s", hfirst ? "" : ", ");
+				json_str(h[i].name);
+			} else {
+				printf(" %s", h[i].name);
+			}
+			hfirst = false;
+		}
+		printf(json ? "]" : "\n");
+	}
+	printf(json ? "}, \"retire_gains\": {" : "");
+	for (i = 0; i < n && n > 1; i++) {
+		struct pool without;
+		struct pcm_fs gain;
+
+		pool_compute(h, n, i, &without);
+		pcm_fs_andnot(&gain, &without.hw, &pl->hw);
+		if (json) {
+			printf("%s", i ? ", " : "");
+			json_str(h[i].name);
+			printf(": ");
+			json_fs(&gain);
+			continue;
+		}
+		fs_text(&gain, text, sizeof(text));
+		printf("retire %s: gains %s (level %s)\n", h[i].name, text,
+		       level_text(&without.hw));
+	}
+	printf(json ? "}" : "");
+}
+
+#define BASELINE_USAGE "usage: pcmctl baseline [--json] [--explain] PROFILE..."
+
+static int cmd_baseline(int argc, char **argv)
+{
+	static char text[PCM_FS_TEXT_MAX];
+	bool json = false, expl = false;
+	struct profile *h;
+	struct pool pl;
+	int i, n = 0, ret = 0;
+
+	h = calloc(argc, sizeof(*h));
+	if (!h) {
+		pr_err("out of memory");
+		return EXIT_OP;
+	}
+	for (i = 1; i < argc && !ret; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--explain"))
+			expl = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			ret = usage_error("unknown option '%s'; " BASELINE_USAGE, argv[i]);
+		else
+			ret = profile_load(argv[i], &h[n++]);
+	}
+	if (!ret && !n)
+		ret = usage_error("no PROFILE; " BASELINE_USAGE);
+	if (!ret)
+		ret = pool_vendor(h, n);
+	if (ret) {
+		free(h);
+		return ret;
+	}
+	pool_compute(h, n, -1, &pl);
+
+	if (json) {
+		printf("{\"hosts\": [");
+		for (i = 0; i < n; i++) {
+			printf("%s", i ? ", " : "");
+			json_str(h[i].name);
+		}
+		printf("], \"vendor\": ");
+		json_str(h[0].vendor);
+		printf(", \"level\": \"%s\", \"baseline\": ", level_text(&pl.hw));
+		json_fs(&pl.hw);
+		printf(", \"scrub\": ");
+		json_fs(&pl.scrub);
+		printf(", \"inverted\": ");
+		json_fs(&pl.inv);
+		json_limits(pl.max_basic_leaf, pl.max_ext_leaf, pl.phys_bits, pl.xcr0);
+		printf(", \"gives_up\": {");
+	} else {
+		printf("hosts:");
+		for (i = 0; i < n; i++)
+			printf(" %s", h[i].name);
+		printf("\nvendor: %s\n", h[0].vendor);
+		print_level(&pl.hw);
+		printf("max_basic_leaf: 0x%llx\nmax_ext_leaf: 0x%llx\n",
+		       pl.max_basic_leaf, pl.max_ext_leaf);
+		printf("phys_bits: %llu\nxcr0: 0x%llx\n", pl.phys_bits, pl.xcr0);
+		fs_text(&pl.scrub, text, sizeof(text));
+		printf("scrub: %s\n", text);
+		fs_text(&pl.inv, text, sizeof(text));
+		printf("inverted: %s\n", text);
+	}
+	for (i = 0; i < n; i++) {
+		struct pcm_fs hw, lost;
+
+		host_hw(&h[i], &hw);
+		pcm_fs_andnot(&lost, &hw, &pl.hw);
+		if (json) {
+			printf("%s", i ? ", " : "");
+			json_str(h[i].name);
+			printf(": ");
+			json_fs(&lost);
+			continue;
+		}
+		fs_text(&lost, text, sizeof(text));
+		printf("gives up %s: %s\n", h[i].name, text);
+	}
+	if (json)
+		printf("}");
+	if (expl)
+		explain(h, n, &pl, json);
+	if (json) {
+		printf("}\n");
+	} else {
+		pcm_fs_format(&pl.hw, text, sizeof(text));
+		printf("baseline: %s\n", text);
+	}
+	free(h);
+	return 0;
+}
+
+/* pcmctl apply */
+
+static int cmd_apply(int argc, char **argv)
+{
+	static char hostlist[PCM_FS_TEXT_MAX + 64], out[PCM_FS_TEXT_MAX + 2];
+	const char *name, *list, *bad = NULL;
+	struct pcm_fs want, host, missing;
+	char path[PATH_MAX + 32], *text;
+	size_t len, badlen = 0, ll;
+	bool have_host;
+	int ret, fd;
+
+	if (argc != 2)
+		return usage_error("usage: pcmctl apply FILE");
+	name = strcmp(argv[1], "-") ? argv[1] : "<stdin>";
+	ret = read_text(argv[1], &text, &len);
+	if (ret) {
+		pr_err("%s: %s", name, strerror(-ret));
+		return EXIT_OP;
+	}
+	list = find_value(text, "baseline", &ll);
+	if (!list) {
+		list = text;
+		ll = len;
+	}
+	ret = pcm_fs_parse(list, ll, &want, &bad, &badlen);
+	if (ret) {
+		if (ret == -ENODATA)
+			pr_err("%s: no feature name", name);
+		else
+			pr_err("%s: unknown feature '%.*s'", name,
+			       badlen > 64 ? 64 : (int)badlen, bad);
+		free(text);
+		return EXIT_OP;
+	}
+	free(text);
+
+	/* Say which features this host lacks before the kernel refuses. */
+	snprintf(path, sizeof(path), "%s/host_features", sysfs_dir());
+	have_host = !read_small(path, hostlist, sizeof(hostlist)) &&
+		    !pcm_fs_parse(hostlist, strlen(hostlist), &host, NULL, NULL);
+	if (have_host) {
+		pcm_fs_andnot(&missing, &want, &host);
+		if (!pcm_fs_empty(&missing)) {
+			pcm_fs_format(&missing, out, sizeof(out));
+			pr_err("this host cannot join the pool: missing %s", out);
+			return EXIT_OP;
+		}
+	}
+
+	len = pcm_fs_format(&want, out, sizeof(out) - 1);
+	out[len++] = '\n';
+	snprintf(path, sizeof(path), "%s/baseline", sysfs_dir());
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		pr_err("%s: %s%s", path, strerror(errno),
+		       errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
+		return EXIT_OP;
+	}
+	if (write(fd, out, len) != (ssize_t)len) {
+		int err = errno;
+
+		close(fd);
+		if (err == EINVAL)
+			pr_err("%s: refused (EINVAL): this host cannot join the pool%s",
+			       path, have_host ? "" :
+			       " (see the kernel log for the missing features)");
+		else
+			pr_err("%s: %s", path, strerror(err));
+		return EXIT_OP;
+	}
+	if (close(fd)) {
+		pr_err("%s: %s", path, strerror(errno));
+		return EXIT_OP;
+	}
+	out[len - 1] = '\0';
+	printf("baseline: %s\n", out);
+	return 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1661,6 +2516,8 @@ static const struct command commands[] = {
 	{ "identity", cmd_identity },
 	{ "save-identity", cmd_save_identity },
 	{ "check", cmd_check },
+	{ "baseline", cmd_baseline },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)

@@ -797,6 +797,187 @@ else
 	skip "host --identity without the module" "/dev/pcm_kvm exists"
 fi
 
+# ---------------------------------------------------------------------------
+# host profiles (host --from-cpuid), baseline, apply
+
+run host --from-cpuid
+expect "host --from-cpuid without FILE: usage error" 2
+run host --identity --json
+expect "host --identity with --json: usage error" 2
+run baseline
+expect "baseline without PROFILE: usage error" 2
+run baseline --frobnicate
+expect "baseline with an unknown option: usage error" 2
+run apply
+expect "apply without FILE: usage error" 2
+if [ ! -e /dev/pcm_kvm ]; then
+	run host --json
+	expect "host --json without the module: operational failure" 1 "^$" "/dev/pcm_kvm"
+else
+	skip "host --json without the module" "/dev/pcm_kvm exists"
+fi
+
+# A profile written by hand: the documented format, read back.
+prof=$tmp/profiles
+mkdir -p "$prof"
+min_list='fpu vme de pse tsc msr pae mce cx8 sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2'
+printf '%s\n' '# a hand-written profile' 'name: tiny' 'vendor: GenuineIntel' \
+	'max_basic_leaf: 0xd' 'max_ext_leaf: 0x80000008' 'phys_bits: 39' \
+	'xcr0: 0x7' "features: lm nx syscall $min_list" \
+	>"$prof/tiny"
+run baseline "$prof/tiny"
+expect "baseline of one hand-written profile reaches min" 0 "^level: min$"
+check "baseline of one host: its features are the baseline line" \
+	eval '[ "$(field baseline)" = "$("$PCMCTL" parse "$min_list syscall nx lm")" ]'
+check "baseline of one host: limits read back" \
+	eval '[ "$(field phys_bits)" = 39 ] && [ "$(field xcr0)" = 0x7 ]'
+printf '%s\n' 'vendor: GenuineIntel' 'features: fpu frobnicate' >"$prof/bad"
+run baseline "$prof/bad"
+expect "baseline of a profile with an unknown feature: names it and the line" 1 "^$" \
+	"bad:2: unknown feature 'frobnicate'"
+printf '%s\n' 'vendor: GenuineIntel' >"$prof/novendor"
+run baseline "$prof/novendor"
+expect "baseline of a file without features: not a host profile" 1 "^$" \
+	"not a host profile"
+printf '%s\n' 'vendor: GenuineIntel' 'phys_bits: lots' 'features: fpu' >"$prof/badnum"
+run baseline "$prof/badnum"
+expect "baseline of a profile with a bad number: names it" 1 "^$" "badnum:2: bad number 'lots'"
+
+# profile NAME [DUMP]: the profile of a dump, into $prof/NAME; 1 if absent.
+profile() {
+	local dump=${2:-$cpuid_dir/$1.cpuid}
+
+	[ -f "$dump" ] || return 1
+	"$PCMCTL" host --from-cpuid "$dump" >"$prof/$1" 2>"$prof/$1.err"
+}
+
+intel_servers='nehalem-ep sandybridgeep haswellep_00 skylakexeon cascadelakesp icx_04 sapphirerapids_05 graniterapids_03'
+amd_servers='zen rome milan_02 genoa_01 bergamo_04 turin_01'
+
+have_dumps=1
+for d in $intel_servers $amd_servers; do
+	[ -f "$cpuid_dir/$d.cpuid" ] || have_dumps=
+done
+if [ -z "$have_dumps" ]; then
+	for d in "host --from-cpuid" "baseline of Intel servers" "baseline of AMD servers" \
+		"mixed-vendor baseline" "baseline --explain" "apply"; do
+		skip "$d" "dumps missing in $cpuid_dir"
+	done
+else
+	run host --from-cpuid "$cpuid_dir/haswellep_00.cpuid"
+	expect "host --from-cpuid: a profile named after the file" 0 "^name: haswellep_00$"
+	check "host --from-cpuid: vendor, family/model/stepping, no kernel or microcode" \
+		eval '[ "$(field vendor)" = GenuineIntel ] && [ "$(field family)" = 0x6 ] &&
+		      [ "$(field model)" = 0x3f ] && [ "$(field stepping)" = 0x2 ] &&
+		      [ "$(field kernel)" = - ] && [ "$(field microcode)" = - ]'
+	check "host --from-cpuid: limits" \
+		eval '[ "$(field max_basic_leaf)" = 0xf ] && [ "$(field max_ext_leaf)" = 0x80000008 ] &&
+		      [ "$(field phys_bits)" = 46 ] && [ "$(field xcr0)" = 0x7 ]'
+	check "host --from-cpuid: features and nothing withheld" \
+		eval 'has_word "$(field features)" avx2 && [ "$(field withheld)" = - ]'
+	run host --from-cpuid "$cpuid_dir/haswellep_00.cpuid" --json
+	expect "host --from-cpuid --json: one JSON object" 0 \
+		'^\{"name": "haswellep_00", "vendor": "GenuineIntel", .*"features": \[.*"avx2".*\], "limits": \{"max_basic_leaf": 15, .*\}, "withheld": \[\]\}$'
+	if command -v python3 >/dev/null; then
+		check "host --from-cpuid --json parses as JSON" \
+			eval 'python3 -c "import json,sys; json.load(sys.stdin)" <<<"$out"'
+	else
+		skip "host --from-cpuid --json parses as JSON" "no python3"
+	fi
+	run host --from-cpuid "$cpuid_dir/nehalem-ep.cpuid"
+	expect "host --from-cpuid of a 32-bit Intel dump: syscall counted, said on stderr" 0 \
+		"^features: .* syscall " "nehalem-ep.cpuid: lm without syscall .*syscall counted as present"
+
+	for d in $intel_servers $amd_servers; do
+		profile "$d"
+	done
+	# icx_04 with the 0xD.1 leaf every Ice Lake has (see decode above)
+	{ cat "$cpuid_dir/icx_04.cpuid"
+	  echo "   0x0000000d 0x01: eax=0x0000000f ebx=0x00000000 ecx=0x00000000 edx=0x00000000"
+	} >"$tmp/icx_04.cpuid"
+	profile icx_04 "$tmp/icx_04.cpuid"
+	check "profile of icx_04 (with 0xD.1) reaches x86-64-v4" \
+		grep -qx 'level: x86-64-v4' "$prof/icx_04"
+
+	three="$prof/haswellep_00 $prof/skylakexeon $prof/icx_04"
+	# shellcheck disable=SC2086
+	run baseline $three
+	expect "Haswell-EP + Skylake-SP + Ice Lake-SP reaches x86-64-v3" 0 "^level: x86-64-v3$"
+	check "... but not x86-64-v4: avx512f missing" \
+		eval 'has_word "$(field "missing for x86-64-v4")" avx512f &&
+		      ! has_word "$(field baseline)" avx512f && has_word "$(field baseline)" avx2'
+	check "... Skylake-SP gives up avx512f, Haswell-EP gives up no AVX-512" \
+		eval 'has_word "$(field "gives up skylakexeon")" avx512f &&
+		      ! has_word "$(field "gives up haswellep_00")" avx512f'
+	check "... minimum of limits" \
+		eval '[ "$(field phys_bits)" = 46 ] && [ "$(field xcr0)" = 0x7 ]'
+	check "... SCRUB OR-ed, INV passed through, neither in the baseline line" \
+		eval 'has_word "$(field scrub)" md_clear && has_word "$(field inverted)" zero_fcs_fds &&
+		      ! has_word "$(field baseline)" md_clear && ! has_word "$(field baseline)" zero_fcs_fds'
+	check "... the baseline line parses" eval '"$PCMCTL" parse "$(field baseline)" >/dev/null 2>&1'
+	printf '%s\n' "$out" >"$tmp/pool3"
+
+	# shellcheck disable=SC2086
+	run baseline --explain $three
+	expect "--explain names haswellep_00 as holding back avx512f" 0 \
+		"^held back: avx512f by haswellep_00$"
+	expect "--explain: retiring haswellep_00 gains avx512f and x86-64-v4" 0 \
+		"^retire haswellep_00: gains .*avx512f.* \(level x86-64-v4\)$"
+	# shellcheck disable=SC2086
+	run baseline --explain --json $three
+	expect "baseline --explain --json: held_back and retire_gains" 0 \
+		'"held_back": \{.*"avx512f": \["haswellep_00"\].*"retire_gains": \{"haswellep_00": \[.*"avx512f"'
+
+	pool3=$(sed -n 's/^baseline: //p' "$tmp/pool3")
+	run baseline "$cpuid_dir/haswellep_00.cpuid" "$cpuid_dir/skylakexeon.cpuid" "$tmp/icx_04.cpuid"
+	expect "baseline of raw dumps: the same pool as of their profiles" 0 "^baseline: $pool3\$"
+
+	intel=()
+	for d in $intel_servers; do intel+=("$prof/$d"); done
+	run baseline "${intel[@]}"
+	expect "pool of all Intel server dumps: x86-64-v2 (Nehalem-EP)" 0 "^level: x86-64-v2$"
+	check "... has popcnt and sse4_2, lacks avx" \
+		eval 'has_word "$(field baseline)" popcnt && has_word "$(field baseline)" sse4_2 &&
+		      ! has_word "$(field baseline)" avx'
+	amd=()
+	for d in $amd_servers; do amd+=("$prof/$d"); done
+	run baseline "${amd[@]}"
+	expect "pool of all AMD server dumps reaches x86-64-v3" 0 "^level: x86-64-v3$"
+	check "... lacks avx512f (Zen 1-3)" eval '! has_word "$(field baseline)" avx512f'
+	check "... vendor AuthenticAMD" eval '[ "$(field vendor)" = AuthenticAMD ]'
+
+	run baseline "$prof/zen" "$prof/rome" "$prof/skylakexeon" "$prof/milan_02"
+	expect "mixed-vendor pool refused, naming the odd host out" 1 "^$" \
+		"vendor mismatch.*odd hosts out: skylakexeon \(GenuineIntel\)$"
+	run baseline "$prof/haswellep_00" "$prof/zen" "$prof/skylakexeon"
+	expect "mixed-vendor pool: the minority vendor's host named" 1 "^$" \
+		"odd hosts out: zen \(AuthenticAMD\)$"
+
+	# apply, on a fake sysfs tree
+	asys=$tmp/applysys
+	mkdir -p "$asys"
+	: >"$asys/baseline"
+	PCMCTL_SYSFS=$asys run apply "$tmp/pool3"
+	expect "apply writes the baseline line of a baseline output" 0 "^baseline: "
+	check "... into PCMCTL_SYSFS/baseline" \
+		eval '[ "$(<"$asys/baseline")" = "$(sed -n "s/^baseline: //p" "$tmp/pool3")" ]'
+	echo "AVX2, sse2" >"$tmp/plain"
+	PCMCTL_SYSFS=$asys run apply "$tmp/plain"
+	expect_out "apply of a plain feature list: canonical names" 0 "baseline: sse2 avx2"
+	check "... written" eval '[ "$(<"$asys/baseline")" = "sse2 avx2" ]'
+	sed -n 's/^features: //p' "$prof/haswellep_00" | sed 's/ avx2 / /; s/ bmi2 / /' \
+		>"$asys/host_features"
+	PCMCTL_SYSFS=$asys run apply "$tmp/pool3"
+	expect "apply on a host lacking features: cannot join, names them" 1 "^$" \
+		"this host cannot join the pool: missing avx2 bmi2$"
+	check "... and writes nothing" eval '[ "$(<"$asys/baseline")" = "sse2 avx2" ]'
+	echo "sse2 frobnicate" >"$tmp/badlist"
+	PCMCTL_SYSFS=$asys run apply "$tmp/badlist"
+	expect "apply of an unknown feature: names it" 1 "^$" "unknown feature 'frobnicate'"
+	PCMCTL_SYSFS=$tmp/nowhere run apply "$tmp/plain"
+	expect "apply without a baseline file: operational failure" 1 "^$" "nowhere/baseline"
+fi
+
 echo "1..$n"
 echo "pcmctl: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

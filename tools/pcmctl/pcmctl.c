@@ -156,6 +156,16 @@ static const char *const usage_text[] = {
 	"                          some of the features (host_features there), or",
 	"                          the kernel refuses (EINVAL), fails with \"this host",
 	"                          cannot join the pool: missing NAMES\"",
+	"  vms [--json]            list the live VMs (" PCM_KVM_SYSFS "/vms/), one a",
+	"                          line in aligned columns: VM (PID-FD), owning",
+	"                          process (PID and its comm; \"-\" if gone), mode,",
+	"                          number of visible and hidden features, status",
+	"                          (\"-\" if none).  --json prints an array of",
+	"                          objects, adding the visible and hidden names and",
+	"                          the identity text",
+	"  show PID-FD [--json]    one VM: process, mode, status, requested, visible",
+	"                          and hidden features by name; --json one object",
+	"  set PID-FD MODE         set the mode of VM PID-FD (also: set-mode)",
 	"  vm [PID-FD]             a VM's mode and its requested, visible and hidden",
 	"                          features (" PCM_KVM_SYSFS "/vms/PID-FD/);",
 	"                          without PID-FD, list the VMs and their modes",
@@ -945,7 +955,7 @@ static int cmd_set_mode(int argc, char **argv)
 	char modes[128];
 
 	if (argc != 3)
-		return usage_error("usage: pcmctl set-mode PID-FD MODE");
+		return usage_error("usage: pcmctl %s PID-FD MODE", argv[0]);
 	if (parse_pid_fd(argv[1], &pid, &fd))
 		return usage_error("'%s' is not PID-FD (e.g. 1234-11, as in "
 				   PCM_KVM_SYSFS "/vms/)", argv[1]);
@@ -2500,6 +2510,291 @@ static int cmd_apply(int argc, char **argv)
 	return 0;
 }
 
+/* pcmctl vms, show, set */
+
+/* What vms and show print of one VM (sysfs_dir()/vms/PID-FD/). */
+struct vm_info {
+	char id[64];
+	int pid;
+	char comm[64];		/* "" when the process is gone */
+	char mode[64];
+	char status[1024];	/* "" when there is no status file */
+	char *requested;	/* NULL when absent */
+	char *visible;
+	char *hidden;
+	char *identity;		/* NULL when absent */
+};
+
+/* Read sysfs file dir/name into a new buffer; NULL if absent/unreadable. */
+static char *read_vm_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64];
+	char *buf;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return NULL;
+	buf = malloc(65536);
+	if (!buf)
+		return NULL;
+	if (read_small(path, buf, 65536)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void vm_info_free(struct vm_info *vm)
+{
+	free(vm->requested);
+	free(vm->visible);
+	free(vm->hidden);
+	free(vm->identity);
+}
+
+/* Fill vm from dir, the VM's sysfs directory.  Returns 0, or -errno. */
+static int vm_info_read(struct vm_info *vm, const char *dir, int pid, int fd)
+{
+	char path[PATH_MAX + 64], *p;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	snprintf(vm->id, sizeof(vm->id), "%d-%d", pid, fd);
+	vm->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_small(path, vm->comm, sizeof(vm->comm)))
+		vm->comm[0] = '\0';
+	snprintf(path, sizeof(path), "%s/mode", dir);
+	ret = read_small(path, vm->mode, sizeof(vm->mode));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if (read_small(path, vm->status, sizeof(vm->status)))
+		vm->status[0] = '\0';
+	for (p = vm->status; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	vm->requested = read_vm_file(dir, "requested");
+	vm->visible = read_vm_file(dir, "visible");
+	vm->hidden = read_vm_file(dir, "hidden");
+	vm->identity = read_vm_file(dir, "identity");
+	return 0;
+}
+
+/* The number of blank-separated words of s (0 for NULL). */
+static unsigned int count_words(const char *s)
+{
+	unsigned int n = 0;
+
+	while (s && *s) {
+		s += strspn(s, " \t\n,");
+		if (!*s)
+			break;
+		n++;
+		s += strcspn(s, " \t\n,");
+	}
+	return n;
+}
+
+/* A JSON array of the blank-separated words of s. */
+static void json_words(const char *s)
+{
+	bool first = true;
+
+	putchar('[');
+	while (s && *s) {
+		size_t len;
+
+		s += strspn(s, " \t\n,");
+		len = strcspn(s, " \t\n,");
+		if (!len)
+			break;
+		printf("%s\"%.*s\"", first ? "" : ", ", (int)len, s);
+		first = false;
+		s += len;
+	}
+	putchar(']');
+}
+
+static int imax(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static void json_str_or_null(const char *s)
+{
+	if (s && *s)
+		json_str(s);
+	else
+		printf("null");
+}
+
+/* One VM as a JSON object; full adds requested and the identity text. */
+static void vm_json(const struct vm_info *vm, bool full)
+{
+	printf("{\"id\": ");
+	json_str(vm->id);
+	printf(", \"pid\": %d, \"comm\": ", vm->pid);
+	json_str_or_null(vm->comm);
+	printf(", \"mode\": ");
+	json_str(vm->mode);
+	printf(", \"status\": ");
+	json_str_or_null(vm->status);
+	printf(", \"visible_count\": %u, \"hidden_count\": %u",
+	       count_words(vm->visible), count_words(vm->hidden));
+	if (full) {
+		printf(", \"requested\": ");
+		if (vm->requested)
+			json_words(vm->requested);
+		else
+			printf("null");
+	}
+	printf(", \"visible\": ");
+	json_words(vm->visible);
+	printf(", \"hidden\": ");
+	json_words(vm->hidden);
+	printf(", \"identity\": ");
+	json_str_or_null(vm->identity);
+	putchar('}');
+}
+
+#define VMS_USAGE "usage: pcmctl vms [--json]"
+
+static int cmd_vms(int argc, char **argv)
+{
+	static const char *const head[] = {
+		"VM", "PID", "COMM", "MODE", "VISIBLE", "HIDDEN", "STATUS"
+	};
+	struct dirent **names;
+	struct vm_info *vms;
+	char dir[PATH_MAX], vmdir[PATH_MAX + 256], cell[32];
+	int w[6], n, i, nr = 0, pid, fd, ret = 0;
+	bool json = false;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return usage_error("unknown argument '%s'; " VMS_USAGE, argv[i]);
+	}
+	if (snprintf(dir, sizeof(dir), "%s/vms", sysfs_dir()) >= (int)sizeof(dir)) {
+		pr_err("PCMCTL_SYSFS: path too long");
+		return EXIT_OP;
+	}
+	n = scandir(dir, &names, hidden_entry, name_cmp);
+	if (n < 0) {
+		pr_err("%s: %s%s", dir, strerror(errno),
+		       errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
+		return EXIT_OP;
+	}
+	vms = calloc(n ? n : 1, sizeof(*vms));
+	if (!vms) {
+		pr_err("out of memory");
+		ret = EXIT_OP;
+		goto out_names;
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+
+		/* Entries that are not PID-FD, or already gone, are skipped. */
+		if (parse_pid_fd(name, &pid, &fd))
+			continue;
+		snprintf(vmdir, sizeof(vmdir), "%s/%s", dir, name);
+		if (!vm_info_read(&vms[nr], vmdir, pid, fd))
+			nr++;
+	}
+
+	if (json) {
+		printf("[");
+		for (i = 0; i < nr; i++) {
+			printf("%s\n  ", i ? "," : "");
+			vm_json(&vms[i], false);
+		}
+		printf("%s]\n", nr ? "\n" : "");
+		goto out;
+	}
+
+	for (i = 0; i < 6; i++)
+		w[i] = (int)strlen(head[i]);
+	for (i = 0; i < nr; i++) {
+		w[0] = imax(w[0], (int)strlen(vms[i].id));
+		w[1] = imax(w[1], snprintf(cell, sizeof(cell), "%d", vms[i].pid));
+		w[2] = imax(w[2], vms[i].comm[0] ? (int)strlen(vms[i].comm) : 1);
+		w[3] = imax(w[3], (int)strlen(vms[i].mode));
+	}
+	printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %s\n", w[0], head[0], w[1],
+	       head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5],
+	       head[5], head[6]);
+	for (i = 0; i < nr; i++)
+		printf("%-*s  %*d  %-*s  %-*s  %*u  %*u  %s\n", w[0], vms[i].id,
+		       w[1], vms[i].pid, w[2], vms[i].comm[0] ? vms[i].comm : "-",
+		       w[3], vms[i].mode, w[4], count_words(vms[i].visible),
+		       w[5], count_words(vms[i].hidden),
+		       vms[i].status[0] ? vms[i].status : "-");
+out:
+	for (i = 0; i < nr; i++)
+		vm_info_free(&vms[i]);
+	free(vms);
+out_names:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+#define SHOW_USAGE "usage: pcmctl show PID-FD [--json]"
+
+static int cmd_show(int argc, char **argv)
+{
+	struct vm_info vm;
+	char dir[PATH_MAX];
+	const char *arg = NULL;
+	bool json = false;
+	int i, pid, fd, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		if (argv[i][0] == '-' || arg)
+			return usage_error("unexpected argument '%s'; " SHOW_USAGE, argv[i]);
+		arg = argv[i];
+	}
+	if (!arg)
+		return usage_error(SHOW_USAGE);
+	if (parse_pid_fd(arg, &pid, &fd))
+		return usage_error("'%s' is not PID-FD (e.g. 1234-11, as in "
+				   PCM_KVM_SYSFS "/vms/)", arg);
+	if (snprintf(dir, sizeof(dir), "%s/vms/%d-%d", sysfs_dir(), pid, fd) >=
+	    (int)sizeof(dir)) {
+		pr_err("PCMCTL_SYSFS: path too long");
+		return EXIT_OP;
+	}
+	ret = vm_info_read(&vm, dir, pid, fd);
+	if (ret) {
+		pr_err("%s/mode: %s%s", dir, strerror(-ret),
+		       ret == -ENOENT ? " (no such VM; `pcmctl vms` lists them)" : "");
+		return EXIT_OP;
+	}
+	if (json) {
+		vm_json(&vm, true);
+		putchar('\n');
+	} else {
+		printf("vm: %s\n", vm.id);
+		printf("process: %d %s\n", vm.pid, vm.comm[0] ? vm.comm : "-");
+		printf("mode: %s\n", vm.mode);
+		printf("status: %s\n", vm.status[0] ? vm.status : "-");
+		if (vm.requested)
+			print_value("requested", vm.requested);
+		printf("visible (%u):", count_words(vm.visible));
+		printf(" %s\n", vm.visible && *vm.visible ? vm.visible : "(none)");
+		printf("hidden (%u):", count_words(vm.hidden));
+		printf(" %s\n", vm.hidden && *vm.hidden ? vm.hidden : "(none)");
+	}
+	vm_info_free(&vm);
+	return 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -2510,6 +2805,9 @@ static const struct command commands[] = {
 	{ "features", cmd_features },
 	{ "decode", cmd_decode },
 	{ "host", cmd_host },
+	{ "vms", cmd_vms },
+	{ "show", cmd_show },
+	{ "set", cmd_set_mode },
 	{ "vm", cmd_vm },
 	{ "set-mode", cmd_set_mode },
 	{ "parse", cmd_parse },

@@ -5,7 +5,9 @@
 #
 # Builds pcmctl (make -C tools/pcmctl), then checks the command line, the
 # feature-list parser, the identity commands (check --host: the brief's
-# four-row table, exit codes, errors), the mode tables and the CPUID dump
+# four-row table, exit codes, errors), vms/show/set on a fake sysfs tree,
+# the man page (groff lint, every --help command documented), the mode
+# tables and the CPUID dump
 # decoder against
 # the real dumps in shared/cpuid, found as ../shared/cpuid next to the
 # checkout root (`git rev-parse --show-toplevel`); the dump tests are
@@ -203,6 +205,139 @@ expect "vm of an unknown VM: operational failure naming it" 1 "" "5-6"
 rm -r "${sys:?}/vms/"*
 PCMCTL_SYSFS=$sys run vm
 expect_out "vm: no VM" 0 "no VM"
+
+# vms, show, set: two VMs, one of a live process (this shell) and one of a
+# process that is gone, blocked
+sys=$tmp/sysfs2
+live=$$-11
+gone=2147483646-7
+mkdir -p "$sys/vms/$live" "$sys/vms/$gone"
+echo x86-64-v3 >"$sys/vms/$live/mode"
+echo "fpu sse sse2 avx avx512f" >"$sys/vms/$live/requested"
+echo "fpu sse sse2 avx" >"$sys/vms/$live/visible"
+echo "avx512f" >"$sys/vms/$live/hidden"
+printf 'pcm_kvm_identity: 1\nmode: x86-64-v3\n' >"$sys/vms/$live/identity"
+echo baseline >"$sys/vms/$gone/mode"
+echo "fpu" >"$sys/vms/$gone/visible"
+: >"$sys/vms/$gone/hidden"
+echo "blocked: host lacks avx2" >"$sys/vms/$gone/status"
+comm=$(<"/proc/$$/comm")
+PCMCTL_SYSFS=$sys run vms
+expect "vms: a header" 0 "^VM +PID +COMM +MODE +VISIBLE +HIDDEN +STATUS$"
+expect "vms: the live VM: pid, comm, mode, counts, no status" 0 \
+	"^$live +$$ +$comm +x86-64-v3 +4 +1 +-$"
+expect "vms: the gone VM: comm -, blocked status" 0 \
+	"^$gone +2147483646 +- +baseline +1 +0 +blocked: host lacks avx2$"
+# The MODE and STATUS columns start where their headings do, in every row.
+check "vms: columns aligned" eval 'awk "
+	NR == 1 { m = index(\$0, \"MODE\"); s = index(\$0, \"STATUS\"); next }
+	substr(\$0, m - 2, 2) != \"  \" || substr(\$0, m, 1) == \" \" ||
+	substr(\$0, s - 2, 2) != \"  \" || substr(\$0, s, 1) == \" \" { exit 1 }
+" <<<"$out"'
+check "vms: 3 lines" eval '[ "$(wc -l <<<"$out")" = 3 ]'
+PCMCTL_SYSFS=$sys run vms --json
+check "vms --json: parses (python3 -m json.tool)" eval \
+	'python3 -m json.tool <<<"$out" >/dev/null'
+check "vms --json: fields" eval 'python3 -c "
+import json, sys
+v = json.loads(sys.stdin.read())
+assert len(v) == 2, v
+a = [x for x in v if x[\"id\"] == \"$live\"][0]
+b = [x for x in v if x[\"id\"] == \"$gone\"][0]
+assert a[\"pid\"] == $$ and a[\"comm\"] == \"$comm\" and a[\"mode\"] == \"x86-64-v3\"
+assert a[\"visible_count\"] == 4 and a[\"hidden_count\"] == 1 and a[\"status\"] is None
+assert a[\"visible\"] == [\"fpu\", \"sse\", \"sse2\", \"avx\"] and a[\"hidden\"] == [\"avx512f\"]
+assert a[\"identity\"] == \"pcm_kvm_identity: 1\nmode: x86-64-v3\"
+assert b[\"comm\"] is None and b[\"status\"] == \"blocked: host lacks avx2\"
+assert b[\"hidden\"] == [] and b[\"identity\"] is None and b[\"visible_count\"] == 1
+" <<<"$out"'
+PCMCTL_SYSFS=$sys run vms --bogus
+expect "vms --bogus: usage error" 2 "" "usage: pcmctl vms"
+PCMCTL_SYSFS=$tmp/nothing-here run vms
+expect "vms without sysfs: operational failure" 1 "" "nothing-here/vms"
+PCMCTL_SYSFS=$sys run show "$live"
+expect_out "show PID-FD: process, mode, status, requested, visible, hidden" 0 \
+	"vm: $live
+process: $$ $comm
+mode: x86-64-v3
+status: -
+requested: fpu sse sse2 avx avx512f
+visible (4): fpu sse sse2 avx
+hidden (1): avx512f"
+PCMCTL_SYSFS=$sys run show "$gone"
+expect_out "show of a blocked VM of a gone process" 0 \
+	"vm: $gone
+process: 2147483646 -
+mode: baseline
+status: blocked: host lacks avx2
+visible (1): fpu
+hidden (0): (none)"
+PCMCTL_SYSFS=$sys run show "$gone" --json
+check "show --json: parses (python3 -m json.tool)" eval \
+	'python3 -m json.tool <<<"$out" >/dev/null'
+check "show --json: fields" eval 'python3 -c "
+import json, sys
+b = json.loads(sys.stdin.read())
+assert b[\"id\"] == \"$gone\" and b[\"mode\"] == \"baseline\" and b[\"comm\"] is None
+assert b[\"status\"] == \"blocked: host lacks avx2\" and b[\"requested\"] is None
+assert b[\"visible\"] == [\"fpu\"] and b[\"hidden\"] == []
+" <<<"$out"'
+PCMCTL_SYSFS=$sys run show --json "$live"
+check "show --json before PID-FD: requested listed" eval 'python3 -c "
+import json, sys
+a = json.loads(sys.stdin.read())
+assert a[\"requested\"] == [\"fpu\", \"sse\", \"sse2\", \"avx\", \"avx512f\"]
+" <<<"$out"'
+PCMCTL_SYSFS=$sys run show 5-6
+expect "show of an unknown VM: operational failure naming it" 1 "^$" "5-6"
+run show
+expect "show without PID-FD: usage error" 2 "^$" "usage: pcmctl show"
+run show 12x
+expect "show of a bad PID-FD: usage error" 2 "^$" "not PID-FD"
+run set 1-2 bogus
+expect "set with an unknown mode: usage error" 2 "^$" "unknown mode 'bogus'"
+run set 1-2
+expect "set without MODE: usage error" 2 "^$" "usage: pcmctl set PID-FD MODE"
+run set-mode 1-2
+expect "set-mode (alias) without MODE: usage error" 2 "^$" "usage: pcmctl set-mode"
+rm -r "${sys:?}/vms/"*
+PCMCTL_SYSFS=$sys run vms
+expect_out "vms: no VM, header only" 0 "VM  PID  COMM  MODE  VISIBLE  HIDDEN  STATUS"
+PCMCTL_SYSFS=$sys run vms --json
+expect_out "vms --json: no VM, empty array" 0 "[]"
+
+# ---------------------------------------------------------------------------
+# The man page
+
+man8=$here/pcmctl.8
+if command -v groff >/dev/null; then
+	warn=$(groff -man -ww -z "$man8" 2>&1)
+	check "pcmctl.8: groff -man -ww -z without warnings" eval '[ -z "$warn" ]'
+	[ -z "$warn" ] || note "$warn"
+else
+	skip "pcmctl.8: groff -man -ww -z without warnings" "no groff"
+fi
+if command -v man >/dev/null; then
+	page=$(LC_ALL=C MANWIDTH=80 man -l "$man8" 2>"$tmp/manerr" | col -b)
+	check "pcmctl.8: man -l renders without warnings" eval \
+		'[ -n "$page" ] && [ ! -s "$tmp/manerr" ]'
+	run --help
+	cmds=$(sed -n '/^Commands:/,/^$/p' <<<"$out" |
+	       sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u)
+	missing=
+	for c in $cmds; do
+		grep -Eq "^ +$c( |,|$)" <<<"$page" || missing="$missing $c"
+	done
+	check "pcmctl.8: every command of --help ($(wc -w <<<"$cmds")) documented" \
+		eval '[ -n "$cmds" ] && [ -z "$missing" ]'
+	[ -z "$missing" ] || note "missing from pcmctl.8:$missing"
+	for s in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES; do
+		check "pcmctl.8: has $s" eval 'grep -q "^$s" <<<"$page"'
+	done
+	check "pcmctl.8: documents PCMCTL_SYSFS" eval 'grep -q PCMCTL_SYSFS <<<"$page"'
+else
+	skip "pcmctl.8: man -l renders" "no man"
+fi
 
 # ---------------------------------------------------------------------------
 # parse

@@ -353,31 +353,45 @@ static int pcm_word_of(u32 leaf, u32 subleaf, unsigned int reg)
 	return -1;
 }
 
-void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
+/* OR one CPUID result into fs, every bit of its words, known or not. */
+static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
 {
-	struct pcm_fs known;
 	unsigned int reg;
 	int w;
 
-	pcm_fs_known(&known);
 	for (reg = 0; reg < 4; reg++) {
 		w = pcm_word_of(leaf, subleaf, reg);
 		if (w >= 0)
-			fs->words[w] |= regs[reg] & known.words[w];
+			fs->words[w] |= regs[reg];
 	}
+}
+
+void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
+{
+	struct pcm_fs one, known;
+
+	pcm_fs_zero(&one);
+	pcm_fs_add_raw(&one, leaf, subleaf, regs);
+	pcm_fs_known(&known);
+	pcm_fs_and(&one, &one, &known);
+	pcm_fs_or(fs, fs, &one);
 }
 
 void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			 struct pcm_fs *fs)
 {
+	struct pcm_fs known;
 	unsigned int i;
 
 	pcm_fs_zero(fs);
 	for (i = 0; i < nent; i++) {
 		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
 
-		pcm_fs_add_regs(fs, e[i].function, e[i].index, regs);
+		pcm_fs_add_raw(fs, e[i].function, e[i].index, regs);
 	}
+	/* The table's bits only; computed once, not per entry. */
+	pcm_fs_known(&known);
+	pcm_fs_and(fs, fs, &known);
 }
 
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow)

@@ -107,35 +107,6 @@ static int mode_expect_errno(unsigned int mode)
 }
 
 /* Global state a test may change: saved in setup, restored in teardown. */
-struct saved_state {
-	char default_mode[64];
-	char baseline[PCM_FS_TEXT_MAX + 1];
-	bool have_default_mode, have_baseline;
-};
-
-static void save_state(struct saved_state *s)
-{
-	s->have_default_mode = sysfs_read(PCM_PARAM_DEFAULT_MODE, s->default_mode,
-					  sizeof(s->default_mode)) >= 0;
-	s->have_baseline = sysfs_read(PCM_SYSFS_BASELINE, s->baseline,
-				      sizeof(s->baseline)) >= 0;
-}
-
-static void restore_state(struct __test_metadata *_metadata, struct saved_state *s)
-{
-	char now[PCM_FS_TEXT_MAX + 1];
-
-	if (s->have_default_mode &&
-	    (sysfs_read(PCM_PARAM_DEFAULT_MODE, now, sizeof(now)) < 0 ||
-	     strcmp(now, s->default_mode)))
-		EXPECT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, s->default_mode));
-	/* An empty baseline may not be writable back: then nothing changed. */
-	if (s->have_baseline && s->baseline[0] && s->baseline[0] != '\n' &&
-	    (sysfs_read(PCM_SYSFS_BASELINE, now, sizeof(now)) < 0 ||
-	     strcmp(now, s->baseline)))
-		EXPECT_EQ(0, sysfs_write_str(PCM_SYSFS_BASELINE, s->baseline));
-}
-
 /*
  * Does the guest's XSETBV exit to KVM on this machine?  Under QEMU TCG
  * (nested SVM, QEMU 7.2) it does not: QEMU checks XSETBV against its own

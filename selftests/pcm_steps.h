@@ -86,4 +86,42 @@ static uint32_t table_reg(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t subleaf,
 	}
 }
 
+/* Module parameters and baseline a fixture changes, put back in teardown. */
+struct saved_state {
+	char default_mode[64];
+	char baseline[PCM_FS_TEXT_MAX + 1];
+	char withhold[PCM_FS_TEXT_MAX + 1];
+	bool have_default_mode, have_baseline, have_withhold;
+};
+
+static void save_state(struct saved_state *s)
+{
+	s->have_default_mode = sysfs_read(PCM_PARAM_DEFAULT_MODE, s->default_mode,
+					  sizeof(s->default_mode)) >= 0;
+	s->have_baseline = sysfs_read(PCM_SYSFS_BASELINE, s->baseline,
+				      sizeof(s->baseline)) >= 0;
+	s->have_withhold = sysfs_read(PCM_PARAM_HOST_WITHHOLD, s->withhold,
+				      sizeof(s->withhold)) >= 0;
+}
+
+static void restore_state(struct __test_metadata *_metadata, struct saved_state *s)
+{
+	char now[PCM_FS_TEXT_MAX + 1];
+
+	/* "\n" (nothing withheld) is a valid write, unlike an empty baseline. */
+	if (s->have_withhold &&
+	    (sysfs_read(PCM_PARAM_HOST_WITHHOLD, now, sizeof(now)) < 0 ||
+	     strcmp(now, s->withhold)))
+		EXPECT_EQ(0, sysfs_write_str(PCM_PARAM_HOST_WITHHOLD,
+					     s->withhold[0] ? s->withhold : "\n"));
+	if (s->have_default_mode &&
+	    (sysfs_read(PCM_PARAM_DEFAULT_MODE, now, sizeof(now)) < 0 ||
+	     strcmp(now, s->default_mode)))
+		EXPECT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, s->default_mode));
+	if (s->have_baseline && s->baseline[0] && s->baseline[0] != '\n' &&
+	    (sysfs_read(PCM_SYSFS_BASELINE, now, sizeof(now)) < 0 ||
+	     strcmp(now, s->baseline)))
+		EXPECT_EQ(0, sysfs_write_str(PCM_SYSFS_BASELINE, s->baseline));
+}
+
 #endif /* PCM_STEPS_H */

@@ -18,6 +18,7 @@
 #define PCM_SYSFS_BASELINE	PCM_KVM_SYSFS "/baseline"
 #define PCM_SYSFS_VMS		PCM_KVM_SYSFS "/vms"
 #define PCM_PARAM_DEFAULT_MODE	"/sys/module/pcm_kvm/parameters/default_mode"
+#define PCM_PARAM_HOST_WITHHOLD	"/sys/module/pcm_kvm/parameters/host_withhold"
 
 /* How long to wait for the asynchronous vms/ directories. */
 #define PCM_VMDIR_TIMEOUT_MS	5000

@@ -149,6 +149,25 @@ static const char *const usage_text[] = {
 	"                          HOSTS\" for every feature some host has and the",
 	"                          pool lacks, and \"retire HOST: gains NAMES (level",
 	"                          L)\" for each host",
+	"  baseline --current POOL_FILE [--add PROFILE]... [--remove HOST]...",
+	"           [--vms VMS_JSON]... [--json] [--explain] [PROFILE...]",
+	"                          join and leave: the pool of POOL_FILE (a",
+	"                          baseline output) with hosts added (their",
+	"                          profiles) and removed (by name; then the",
+	"                          profiles of the hosts that stay must be given",
+	"                          as PROFILE).  Prints the new pool as baseline",
+	"                          does, then \"change: +HOST -HOST (level A ->",
+	"                          B)\", \"gained:\" and \"lost:\" (what VMs started",
+	"                          after the new baseline is applied get or lose).",
+	"                          With --vms (the output of `pcmctl vms --json`",
+	"                          on each host), every running VM is checked",
+	"                          against every host of the new pool that has a",
+	"                          profile here, as check --host does with the new",
+	"                          baseline: \"blocked: FILE:VM (mode M) cannot move",
+	"                          to HOST: incompatible: ...\" and \"vms: N",
+	"                          checked, N moves refused\"; exit status 1 when",
+	"                          a move is refused.  Running VMs keep what they",
+	"                          booted with",
 	"  apply FILE              install a pool: write the \"baseline:\" line of",
 	"                          FILE (the output of baseline; without such a line",
 	"                          FILE is a plain feature list) to",
@@ -248,6 +267,27 @@ static int __printf(1, 2) usage_error(const char *fmt, ...)
 /* Helpers over the model */
 
 /* The first level of a feature: "-" for a class that passes through. */
+static void json_str(const char *s);
+static void json_fs(const struct pcm_fs *fs);
+static int cmd_host(int argc, char **argv);
+
+/* Remove every FLAG from argv; true if there was one. */
+static bool take_flag(int *argc, char **argv, const char *flag)
+{
+	bool found = false;
+	int i, j = 1;
+
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], flag))
+			found = true;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return found;
+}
+
 static const char *feature_level(unsigned int id)
 {
 	const struct pcm_feature *f = &pcm_features[id];
@@ -480,25 +520,88 @@ static int modes_markdown(void)
 	return 0;
 }
 
+static int modes_json(void)
+{
+	struct pcm_fs allow;
+	size_t i;
+
+	printf("[{\"mode\": \"off\", \"allow\": null}");
+	for (i = 0; i < ARRAY_SIZE(level_modes); i++) {
+		pcm_mode_allow(level_modes[i], NULL, &allow);
+		printf(", {\"mode\": \"%s\", \"allow\": ", pcm_mode_name(level_modes[i]));
+		json_fs(&allow);
+		putchar('}');
+	}
+	printf(", {\"mode\": \"baseline\", \"allow\": null}]\n");
+	return 0;
+}
+
 static int cmd_modes(int argc, char **argv)
 {
+	bool json = take_flag(&argc, argv, "--json");
+
+	if (json)
+		return argc == 1 ? modes_json() :
+		       usage_error("usage: pcmctl modes [--markdown | --json]");
 	if (argc == 1)
 		return modes_plain();
 	if (argc == 2 && !strcmp(argv[1], "--markdown"))
 		return modes_markdown();
-	return usage_error("usage: pcmctl modes [--markdown]");
+	return usage_error("usage: pcmctl modes [--markdown | --json]");
 }
 
 /* pcmctl features */
 
+static void features_json(void)
+{
+	unsigned int id;
+	size_t d;
+
+	putchar('[');
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		const struct pcm_feature *f = &pcm_features[id];
+		const struct pcm_word_desc *w = &pcm_words[f->word];
+		const char *level = feature_level(id);
+		bool first = true;
+
+		printf("%s{\"name\": \"%s\", \"alias\": ", id ? ", " : "", f->name);
+		if (f->alias)
+			json_str(f->alias);
+		else
+			printf("null");
+		printf(", \"leaf\": %u, \"subleaf\": %u, \"register\": \"%s\", \"bit\": %u",
+		       (unsigned int)w->leaf, (unsigned int)w->subleaf,
+		       reg_names[w->reg], (unsigned int)f->bit);
+		printf(", \"class\": \"%s\", \"level\": ", class_names[f->cls]);
+		if (strcmp(level, "-") && strcmp(level, "none"))
+			json_str(level);
+		else
+			printf("null");
+		printf(", \"needs\": [");
+		for (d = 0; d < ARRAY_SIZE(deps); d++) {
+			if (deps[d].id != id)
+				continue;
+			printf("%s\"%s\"", first ? "" : ", ", pcm_features[deps[d].need].name);
+			first = false;
+		}
+		printf("]}");
+	}
+	printf("]\n");
+}
+
 static int cmd_features(int argc, char **argv)
 {
+	bool json = take_flag(&argc, argv, "--json");
 	bool md = argc == 2 && !strcmp(argv[1], "--markdown");
 	char loc[48], depbuf[256];
 	unsigned int id;
 
-	if (argc > 2 || (argc == 2 && !md))
-		return usage_error("usage: pcmctl features [--markdown]");
+	if (argc > 2 || (argc == 2 && !md) || (json && md))
+		return usage_error("usage: pcmctl features [--markdown | --json]");
+	if (json) {
+		features_json();
+		return 0;
+	}
 
 	if (md)
 		fprintf(stdout,
@@ -607,8 +710,16 @@ static int cmd_decode(int argc, char **argv)
 	FILE *f;
 	size_t n;
 
+	if (take_flag(&argc, argv, "--json")) {
+		char *hv[] = { "host", "--from-cpuid", argv[2], "--json", NULL };
+
+		if (argc != 3 || strcmp(argv[1], "--from-cpuid"))
+			return usage_error("usage: pcmctl decode --from-cpuid FILE [--json]");
+		/* the machine-readable decode is the host profile of the dump */
+		return cmd_host(4, hv);
+	}
 	if (argc != 3 || strcmp(argv[1], "--from-cpuid"))
-		return usage_error("usage: pcmctl decode --from-cpuid FILE");
+		return usage_error("usage: pcmctl decode --from-cpuid FILE [--json]");
 	path = argv[2];
 
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -954,8 +1065,10 @@ static int cmd_set_mode(int argc, char **argv)
 	int pid, fd, mode, dev, pidfd, vmfd, ret = EXIT_OP;
 	char modes[128];
 
+	bool json = take_flag(&argc, argv, "--json");
+
 	if (argc != 3)
-		return usage_error("usage: pcmctl %s PID-FD MODE", argv[0]);
+		return usage_error("usage: pcmctl %s [--json] PID-FD MODE", argv[0]);
 	if (parse_pid_fd(argv[1], &pid, &fd))
 		return usage_error("'%s' is not PID-FD (e.g. 1234-11, as in "
 				   PCM_KVM_SYSFS "/vms/)", argv[1]);
@@ -993,7 +1106,11 @@ static int cmd_set_mode(int argc, char **argv)
 		       errno == EBUSY ? " (the VM has already run: its mode is frozen)" : "");
 		goto out_vmfd;
 	}
-	printf("%d-%d: mode %s\n", pid, fd, pcm_mode_name(mode));
+	if (json)
+		printf("{\"vm\": \"%d-%d\", \"mode\": \"%s\"}\n", pid, fd,
+		       pcm_mode_name(mode));
+	else
+		printf("%d-%d: mode %s\n", pid, fd, pcm_mode_name(mode));
 	ret = 0;
 out_vmfd:
 	close(vmfd);
@@ -1050,8 +1167,10 @@ static int cmd_parse(int argc, char **argv)
 	char *list, *p;
 	int i, ret;
 
+	bool json = take_flag(&argc, argv, "--json");
+
 	if (argc < 2)
-		return usage_error("usage: pcmctl parse LIST...");
+		return usage_error("usage: pcmctl parse [--json] LIST...");
 	for (i = 1; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	list = malloc(len);
@@ -1079,8 +1198,14 @@ static int cmd_parse(int argc, char **argv)
 	} else {
 		static char text[PCM_FS_TEXT_MAX];
 
-		pcm_fs_format(&fs, text, sizeof(text));
-		printf("%s\n", text);
+		if (json) {
+			printf("{\"features\": ");
+			json_fs(&fs);
+			printf("}\n");
+		} else {
+			pcm_fs_format(&fs, text, sizeof(text));
+			printf("%s\n", text);
+		}
 		note_unclosed(&fs);
 	}
 	free(list);
@@ -1531,15 +1656,33 @@ static int get_baseline(const char *arg, struct pcm_fs *baseline)
 	return 0;
 }
 
+static bool check_json;	/* check --json */
+
 static int check_verdict(unsigned int result, const struct pcm_kvm_identity *vm,
 			 const struct pcm_kvm_identity *host,
 			 const struct pcm_fs *missing, const struct pcm_fs *extra,
 			 unsigned int limits)
 {
+	static const char *const results[] = {
+		[PCM_KVM_CHECK_IDENTICAL] = "identical",
+		[PCM_KVM_CHECK_COMPATIBLE] = "compatible",
+		[PCM_KVM_CHECK_MISSING] = "incompatible",
+		[PCM_KVM_CHECK_VENDOR] = "vendor",
+	};
 	static char line[PCM_FS_TEXT_MAX + 256];
 
 	pcm_check_format(result, vm, host, missing, extra, limits, line, sizeof(line));
-	printf("%s\n", line);
+	if (check_json) {
+		printf("{\"result\": \"%s\", \"verdict\": ", results[result]);
+		json_str(line);
+		printf(", \"missing\": ");
+		json_fs(missing);
+		printf(", \"extra\": ");
+		json_fs(extra);
+		printf(", \"limits_missing\": %u}\n", limits);
+	} else {
+		printf("%s\n", line);
+	}
 	return result <= PCM_KVM_CHECK_COMPATIBLE ? 0 : EXIT_OP;
 }
 
@@ -1621,6 +1764,7 @@ static int cmd_check(int argc, char **argv)
 	struct pcm_kvm_identity vm;
 	int i, ret;
 
+	check_json = take_flag(&argc, argv, "--json");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--baseline")) {
 			if (i + 1 == argc)
@@ -1672,6 +1816,9 @@ struct profile {
 	unsigned long long xcr0;
 	struct pcm_fs features;
 	struct pcm_fs withheld;
+	/* A pool file (the output of baseline) read as one pseudo-host. */
+	bool is_pool;
+	char *hosts;		/* its "hosts:" line, malloc'ed; NULL if none */
 };
 
 static void set_dash(char *s)
@@ -2063,6 +2210,7 @@ static int profile_load(const char *path, struct profile *p)
 {
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	bool have_vendor = false, have_features = false;
+	struct pcm_fs extra;
 	unsigned int line = 0;
 	const char *s, *base;
 	char *text;
@@ -2127,15 +2275,34 @@ static int profile_load(const char *path, struct profile *p)
 			have_features = true;
 		} else if (is_key(s, klen, "withheld")) {
 			ret = value_fs(v, vlen, &p->withheld, name, line);
+		} else if (is_key(s, klen, "baseline") && !have_features) {
+			/* a pool file: its set, with scrub and inverted below */
+			ret = value_fs(v, vlen, &extra, name, line);
+			pcm_fs_or(&p->features, &p->features, &extra);
+			p->is_pool = true;
+		} else if (is_key(s, klen, "scrub") || is_key(s, klen, "inverted")) {
+			ret = value_fs(v, vlen, &extra, name, line);
+			pcm_fs_or(&p->features, &p->features, &extra);
+		} else if (is_key(s, klen, "hosts") && !p->hosts) {
+			p->hosts = strndup(v, vlen);
 		}
 		/* other keys (pcm_kvm_profile, level, ...) are informational */
 		s += ll + (s[ll] == '\n');
 	}
 	free(text);
-	if (!ret && (!have_vendor || !have_features)) {
+	if (have_features && p->is_pool) {
+		pr_err("%s: both features: and baseline: lines: a profile or a pool file?",
+		       name);
+		ret = EXIT_OP;
+	}
+	if (!ret && (!have_vendor || (!have_features && !p->is_pool))) {
 		pr_err("%s: not a host profile (no %s line; `pcmctl host` prints one)",
 		       name, have_vendor ? "features" : "vendor");
 		ret = EXIT_OP;
+	}
+	if (ret) {
+		free(p->hosts);
+		p->hosts = NULL;
 	}
 	return ret;
 }
@@ -2336,76 +2503,437 @@ static void explain(const struct profile *h, int n, const struct pool *pl, bool 
 	printf(json ? "}" : "");
 }
 
-#define BASELINE_USAGE "usage: pcmctl baseline [--json] [--explain] PROFILE..."
+/* Join and leave: the running VMs of `pcmctl vms --json` files */
 
-static int cmd_baseline(int argc, char **argv)
+struct vm_ref {
+	char label[160];		/* FILE:ID */
+	struct pcm_kvm_identity id;
+};
+
+struct vm_refs {
+	struct vm_ref *v;
+	size_t n, cap;
+	const char *file;		/* being read */
+};
+
+/*
+ * A small JSON reader, enough for `pcmctl vms --json` however it was
+ * reformatted (jq, concatenation of hosts' arrays): every object with
+ * string members "id" and "identity" is a VM.
+ */
+struct jp {
+	const char *s, *end;
+	const char *err;
+};
+
+#define JSON_DEPTH_MAX	32
+
+static void jp_ws(struct jp *j)
 {
-	static char text[PCM_FS_TEXT_MAX];
-	bool json = false, expl = false;
-	struct profile *h;
-	struct pool pl;
-	int i, n = 0, ret = 0;
+	while (j->s < j->end && isspace((unsigned char)*j->s))
+		j->s++;
+}
 
-	h = calloc(argc, sizeof(*h));
-	if (!h) {
-		pr_err("out of memory");
+static int jp_fail(struct jp *j, const char *why)
+{
+	if (!j->err)
+		j->err = why;
+	return -1;
+}
+
+/* A string; *out gets a malloc'ed unescaped copy if out is not NULL. */
+static int jp_string(struct jp *j, char **out)
+{
+	size_t cap = 64, n = 0;
+	char *buf = NULL, *nb;
+
+	if (j->s >= j->end || *j->s != '"')
+		return jp_fail(j, "expected a string");
+	j->s++;
+	if (out) {
+		buf = malloc(cap);
+		if (!buf)
+			return jp_fail(j, "out of memory");
+	}
+	while (j->s < j->end && *j->s != '"') {
+		char c = *j->s++;
+
+		if ((unsigned char)c < 0x20)
+			goto bad;
+		if (c == '\\') {
+			unsigned int u;
+
+			if (j->s >= j->end)
+				goto bad;
+			c = *j->s++;
+			switch (c) {
+			case '"': case '\\': case '/':
+				break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				if (j->end - j->s < 4 || sscanf(j->s, "%4x", &u) != 1 ||
+				    !isxdigit((unsigned char)j->s[3]))
+					goto bad;
+				j->s += 4;
+				/* identities are ASCII; anything else is kept visible */
+				c = (u >= 0x20 && u < 0x7f) || u == '\n' || u == '\t' ? (char)u : '?';
+				break;
+			default:
+				goto bad;
+			}
+		}
+		if (!out)
+			continue;
+		if (n + 1 >= cap) {
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return jp_fail(j, "out of memory");
+			}
+			buf = nb;
+		}
+		buf[n++] = c;
+	}
+	if (j->s >= j->end)
+		goto bad;
+	j->s++;
+	if (out) {
+		buf[n] = '\0';
+		*out = buf;
+	}
+	return 0;
+bad:
+	free(buf);
+	return jp_fail(j, "bad string");
+}
+
+static int vm_refs_add(struct vm_refs *r, const char *id, const char *identity)
+{
+	const char *bad = NULL, *base;
+	struct vm_ref *nv;
+	size_t badlen = 0;
+	int ret;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		nv = realloc(r->v, r->cap * sizeof(*nv));
+		if (!nv) {
+			pr_err("out of memory");
+			return -1;
+		}
+		r->v = nv;
+	}
+	base = strrchr(r->file, '/');
+	base = base ? base + 1 : r->file;
+	snprintf(r->v[r->n].label, sizeof(r->v[r->n].label), "%s:%s", base, id);
+	ret = pcm_identity_parse(identity, strlen(identity), &r->v[r->n].id, &bad,
+				 &badlen);
+	if (ret) {
+		pr_err("%s: VM %s: its identity does not parse (%s%.*s)", r->file, id,
+		       ret == -EINVAL ? "at " : strerror(-ret),
+		       ret == -EINVAL ? (badlen > 40 ? 40 : (int)badlen) : 0,
+		       bad ? bad : "");
+		return -1;
+	}
+	r->n++;
+	return 0;
+}
+
+static int jp_value(struct jp *j, int depth, struct vm_refs *r);
+
+static int jp_object(struct jp *j, int depth, struct vm_refs *r)
+{
+	char *key, *id = NULL, *identity = NULL;
+	int ret = 0;
+
+	j->s++;
+	jp_ws(j);
+	if (j->s < j->end && *j->s == '}') {
+		j->s++;
+		return 0;
+	}
+	for (;;) {
+		jp_ws(j);
+		if (jp_string(j, &key))
+			break;
+		jp_ws(j);
+		if (j->s >= j->end || *j->s != ':') {
+			free(key);
+			jp_fail(j, "expected ':'");
+			break;
+		}
+		j->s++;
+		jp_ws(j);
+		if ((!strcmp(key, "id") || !strcmp(key, "identity")) &&
+		    j->s < j->end && *j->s == '"') {
+			char **dst = key[2] ? &identity : &id;
+
+			free(*dst);
+			*dst = NULL;
+			ret = jp_string(j, dst);
+		} else {
+			ret = jp_value(j, depth + 1, r);
+		}
+		free(key);
+		if (ret)
+			break;
+		jp_ws(j);
+		if (j->s < j->end && *j->s == ',') {
+			j->s++;
+			continue;
+		}
+		if (j->s < j->end && *j->s == '}') {
+			j->s++;
+			if (id && identity && vm_refs_add(r, id, identity))
+				jp_fail(j, "bad VM");
+			free(id);
+			free(identity);
+			return j->err ? -1 : 0;
+		}
+		jp_fail(j, "expected ',' or '}'");
+		break;
+	}
+	free(id);
+	free(identity);
+	return -1;
+}
+
+static int jp_value(struct jp *j, int depth, struct vm_refs *r)
+{
+	static const char *const words[] = { "true", "false", "null" };
+	size_t i;
+
+	if (depth > JSON_DEPTH_MAX)
+		return jp_fail(j, "nested too deeply");
+	jp_ws(j);
+	if (j->s >= j->end)
+		return jp_fail(j, "unexpected end");
+	if (*j->s == '{')
+		return jp_object(j, depth, r);
+	if (*j->s == '"')
+		return jp_string(j, NULL);
+	if (*j->s == '[') {
+		j->s++;
+		jp_ws(j);
+		if (j->s < j->end && *j->s == ']') {
+			j->s++;
+			return 0;
+		}
+		for (;;) {
+			if (jp_value(j, depth + 1, r))
+				return -1;
+			jp_ws(j);
+			if (j->s < j->end && *j->s == ',') {
+				j->s++;
+				continue;
+			}
+			if (j->s < j->end && *j->s == ']') {
+				j->s++;
+				return 0;
+			}
+			return jp_fail(j, "expected ',' or ']'");
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		size_t l = strlen(words[i]);
+
+		if ((size_t)(j->end - j->s) >= l && !strncmp(j->s, words[i], l)) {
+			j->s += l;
+			return 0;
+		}
+	}
+	if (*j->s == '-' || isdigit((unsigned char)*j->s)) {
+		j->s++;
+		while (j->s < j->end && (isdigit((unsigned char)*j->s) ||
+					 strchr(".eE+-", *j->s)))
+			j->s++;
+		return 0;
+	}
+	return jp_fail(j, "unexpected character");
+}
+
+/* Read the VMs of a `pcmctl vms --json` file (one or more JSON values). */
+static int vm_refs_load(const char *path, struct vm_refs *r)
+{
+	struct jp j;
+	size_t len;
+	char *text;
+	int ret;
+
+	ret = read_text(path, &text, &len);
+	if (ret) {
+		pr_err("%s: %s", path, strerror(-ret));
 		return EXIT_OP;
 	}
-	for (i = 1; i < argc && !ret; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--explain"))
-			expl = true;
-		else if (argv[i][0] == '-' && argv[i][1])
-			ret = usage_error("unknown option '%s'; " BASELINE_USAGE, argv[i]);
+	r->file = path;
+	j.s = text;
+	j.end = text + len;
+	j.err = NULL;
+	ret = 0;
+	for (jp_ws(&j); j.s < j.end && !ret; jp_ws(&j))
+		ret = jp_value(&j, 0, r);
+	if (ret && j.err && strcmp(j.err, "bad VM"))
+		pr_err("%s: not the JSON of `pcmctl vms --json`: %s at byte %zu",
+		       path, j.err, (size_t)(j.s - text));
+	free(text);
+	return ret ? EXIT_OP : 0;
+}
+
+/* Is name a word of the blank-separated list? */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p && *p) {
+		p += strspn(p, " \t");
+		if (!strncmp(p, name, n) && (!p[n] || isspace((unsigned char)p[n])))
+			return true;
+		p += strcspn(p, " \t");
+	}
+	return false;
+}
+
+/* A host of the pool as a migration destination for a VM (as check --host). */
+static void host_as_destination(const struct profile *h, const struct pcm_fs *baseline,
+				unsigned int mode, struct pcm_kvm_identity *dst)
+{
+	struct pcm_fs allow;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->mode = mode;
+	snprintf(dst->vendor, sizeof(dst->vendor), "%s", h->vendor);
+	dst->max_basic_leaf = h->max_basic_leaf;
+	dst->max_ext_leaf = h->max_ext_leaf;
+	dst->phys_bits = h->phys_bits;
+	dst->xcr0 = h->xcr0;
+	dst->features = h->features;
+	pcm_fs_close(&dst->features);
+	pcm_mode_allow(mode, baseline, &allow);
+	pcm_fs_and(&dst->features, &dst->features, &allow);
+}
+
+/*
+ * Which running VMs could no longer move to which hosts of the new pool.
+ * A host that baseline mode VMs move to has the new baseline installed.
+ */
+static unsigned int vm_impact(const struct vm_refs *r, const struct profile *h,
+			      int n, const struct pcm_fs *baseline, bool json)
+{
+	static char line[PCM_FS_TEXT_MAX + 256];
+	struct pcm_kvm_identity dst;
+	struct pcm_fs missing, extra;
+	unsigned int limits, result, blocked = 0;
+	size_t v;
+	int i;
+
+	for (v = 0; v < r->n; v++) {
+		for (i = 0; i < n; i++) {
+			if (h[i].is_pool)
+				continue;	/* hosts that took these VMs already */
+			host_as_destination(&h[i], baseline, r->v[v].id.mode, &dst);
+			result = pcm_identity_check(&r->v[v].id, &dst, &missing,
+						    &extra, &limits);
+			if (result <= PCM_KVM_CHECK_COMPATIBLE)
+				continue;
+			pcm_check_format(result, &r->v[v].id, &dst, &missing, &extra,
+					 limits, line, sizeof(line));
+			if (json) {
+				printf("%s{\"vm\": ", blocked ? ", " : "");
+				json_str(r->v[v].label);
+				printf(", \"mode\": \"%s\", \"host\": ",
+				       pcm_mode_name(r->v[v].id.mode));
+				json_str(h[i].name);
+				printf(", \"missing\": ");
+				json_fs(&missing);
+				printf(", \"verdict\": ");
+				json_str(line);
+				putchar('}');
+			} else {
+				printf("blocked: %s (mode %s) cannot move to %s: %s\n",
+				       r->v[v].label, pcm_mode_name(r->v[v].id.mode),
+				       h[i].name, line);
+			}
+			blocked++;
+		}
+	}
+	return blocked;
+}
+
+#define BASELINE_USAGE "usage: pcmctl baseline [--json] [--explain] PROFILE...\n" \
+	"       pcmctl baseline --current POOL_FILE [--add PROFILE]... [--remove HOST]...\n" \
+	"                       [--vms VMS_JSON]... [--json] [--explain] [PROFILE...]"
+
+/* A host's name; for the pool file standing for hosts, theirs. */
+static void host_names(const struct profile *h, bool first, bool json)
+{
+	const char *p = h->is_pool && h->hosts ? h->hosts : NULL;
+	char name[PROFILE_STR];
+
+	if (!p) {
+		fputs(json ? (first ? "" : ", ") : " ", stdout);
+		if (json)
+			json_str(h->name);
 		else
-			ret = profile_load(argv[i], &h[n++]);
+			printf("%s", h->name);
+		return;
 	}
-	if (!ret && !n)
-		ret = usage_error("no PROFILE; " BASELINE_USAGE);
-	if (!ret)
-		ret = pool_vendor(h, n);
-	if (ret) {
-		free(h);
-		return ret;
+	for (; *(p += strspn(p, " \t")); p += strcspn(p, " \t")) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, " \t"), p);
+		fputs(json ? (first ? "" : ", ") : " ", stdout);
+		first = false;
+		if (json)
+			json_str(name);
+		else
+			printf("%s", name);
 	}
-	pool_compute(h, n, -1, &pl);
+}
+
+/* The pool's text or JSON body (without the closing brace of JSON). */
+static void pool_print(const struct profile *h, int n, const struct pool *pl,
+		       bool json, bool expl)
+{
+	static char text[PCM_FS_TEXT_MAX];
+	int i;
 
 	if (json) {
 		printf("{\"hosts\": [");
-		for (i = 0; i < n; i++) {
-			printf("%s", i ? ", " : "");
-			json_str(h[i].name);
-		}
+		for (i = 0; i < n; i++)
+			host_names(&h[i], i == 0, true);
 		printf("], \"vendor\": ");
 		json_str(h[0].vendor);
-		printf(", \"level\": \"%s\", \"baseline\": ", level_text(&pl.hw));
-		json_fs(&pl.hw);
+		printf(", \"level\": \"%s\", \"baseline\": ", level_text(&pl->hw));
+		json_fs(&pl->hw);
 		printf(", \"scrub\": ");
-		json_fs(&pl.scrub);
+		json_fs(&pl->scrub);
 		printf(", \"inverted\": ");
-		json_fs(&pl.inv);
-		json_limits(pl.max_basic_leaf, pl.max_ext_leaf, pl.phys_bits, pl.xcr0);
+		json_fs(&pl->inv);
+		json_limits(pl->max_basic_leaf, pl->max_ext_leaf, pl->phys_bits, pl->xcr0);
 		printf(", \"gives_up\": {");
 	} else {
 		printf("hosts:");
 		for (i = 0; i < n; i++)
-			printf(" %s", h[i].name);
+			host_names(&h[i], i == 0, false);
 		printf("\nvendor: %s\n", h[0].vendor);
-		print_level(&pl.hw);
+		print_level(&pl->hw);
 		printf("max_basic_leaf: 0x%llx\nmax_ext_leaf: 0x%llx\n",
-		       pl.max_basic_leaf, pl.max_ext_leaf);
-		printf("phys_bits: %llu\nxcr0: 0x%llx\n", pl.phys_bits, pl.xcr0);
-		fs_text(&pl.scrub, text, sizeof(text));
+		       pl->max_basic_leaf, pl->max_ext_leaf);
+		printf("phys_bits: %llu\nxcr0: 0x%llx\n", pl->phys_bits, pl->xcr0);
+		fs_text(&pl->scrub, text, sizeof(text));
 		printf("scrub: %s\n", text);
-		fs_text(&pl.inv, text, sizeof(text));
+		fs_text(&pl->inv, text, sizeof(text));
 		printf("inverted: %s\n", text);
 	}
 	for (i = 0; i < n; i++) {
 		struct pcm_fs hw, lost;
 
 		host_hw(&h[i], &hw);
-		pcm_fs_andnot(&lost, &hw, &pl.hw);
+		pcm_fs_andnot(&lost, &hw, &pl->hw);
 		if (json) {
 			printf("%s", i ? ", " : "");
 			json_str(h[i].name);
@@ -2419,15 +2947,297 @@ static int cmd_baseline(int argc, char **argv)
 	if (json)
 		printf("}");
 	if (expl)
-		explain(h, n, &pl, json);
-	if (json) {
-		printf("}\n");
-	} else {
-		pcm_fs_format(&pl.hw, text, sizeof(text));
+		explain(h, n, pl, json);
+	if (!json) {
+		pcm_fs_format(&pl->hw, text, sizeof(text));
 		printf("baseline: %s\n", text);
 	}
-	free(h);
+}
+
+struct baseline_args {
+	bool json, expl;
+	const char *current;
+	const char **removed;
+	int nremoved;
+	const char **vms;
+	int nvms;
+	int nadded;
+};
+
+/*
+ * The hosts of the new pool from --current: the profiles given (members
+ * and added), minus the removed; the pool file itself stands for the
+ * members without a profile, which is only possible when none leaves.
+ */
+static int pool_members(struct profile *h, int *n, struct profile *cur,
+			const struct baseline_args *a)
+{
+	const char *hosts = cur->hosts ? cur->hosts : "";
+	static char missing[4096];
+	bool all_profiles = true;
+	struct pool all;
+	size_t ml = 0;
+	int i, j, k = 0;
+	const char *p;
+
+	for (i = 0; i < a->nremoved; i++) {
+		if (!in_list(hosts, a->removed[i])) {
+			pr_err("--remove %s: not a host of %s (hosts:%s)", a->removed[i],
+			       a->current, hosts);
+			return EXIT_OP;
+		}
+	}
+	for (i = 0; i < *n; i++) {
+		if (i >= *n - a->nadded && in_list(hosts, h[i].name)) {
+			pr_err("--add %s: already a host of %s", h[i].name, a->current);
+			return EXIT_OP;
+		}
+	}
+	/* The current hosts that stay and have no profile here. */
+	missing[0] = '\0';
+	for (p = hosts; *(p += strspn(p, " \t")); p += strcspn(p, " \t")) {
+		size_t l = strcspn(p, " \t");
+		char name[PROFILE_STR];
+		bool have = false, gone = false;
+
+		snprintf(name, sizeof(name), "%.*s", (int)l, p);
+		for (i = 0; i < a->nremoved; i++)
+			gone |= !strcmp(a->removed[i], name);
+		for (i = 0; i < *n - a->nadded; i++)
+			have |= !strcmp(h[i].name, name);
+		all_profiles &= have;
+		if (!have && !gone && ml + l + 2 < sizeof(missing))
+			ml += snprintf(missing + ml, sizeof(missing) - ml, " %s", name);
+	}
+	if (ml && a->nremoved) {
+		pr_err("removing a host needs the profiles of the hosts that stay; missing:%s",
+		       missing);
+		return EXIT_OP;
+	}
+	/* Profiles of every current host: do they still make the current pool? */
+	if (all_profiles && *n > a->nadded) {
+		struct pcm_fs cur_hw, mask;
+
+		pool_compute(h, *n - a->nadded, -1, &all);
+		cur_hw = cur->features;
+		pcm_fs_of_class(&mask, PCM_CLASS_HW);
+		pcm_fs_and(&cur_hw, &cur_hw, &mask);
+		if (memcmp(&cur_hw, &all.hw, sizeof(cur_hw)))
+			pr_err("note: the profiles given do not make the baseline of %s (a host changed since?): the new pool is computed from the profiles",
+			       a->current);
+	}
+	/* Drop the removed, keep the order of the others. */
+	for (i = 0; i < *n; i++) {
+		bool gone = false;
+
+		for (j = 0; j < a->nremoved; j++)
+			gone |= !strcmp(a->removed[j], h[i].name);
+		if (!gone)
+			h[k++] = h[i];
+	}
+	*n = k;
+	if (ml) {
+		/* The pool file stands for the hosts without a profile. */
+		memmove(h + 1, h, *n * sizeof(*h));
+		h[0] = *cur;	/* hosts stays owned by cur */
+		snprintf(h[0].name, sizeof(h[0].name), "current-pool");
+		(*n)++;
+	}
+	if (!*n) {
+		pr_err("no host left in the pool");
+		return EXIT_OP;
+	}
 	return 0;
+}
+
+/* What the change does to the set new VMs get. */
+static void pool_change(const struct profile *cur, const struct pool *pl,
+			const struct baseline_args *a, char **argv_added, bool json)
+{
+	static char text[PCM_FS_TEXT_MAX];
+	struct pcm_fs cur_hw, mask, gained, lost;
+	int i;
+
+	pcm_fs_of_class(&mask, PCM_CLASS_HW);
+	pcm_fs_and(&cur_hw, &cur->features, &mask);
+	pcm_fs_andnot(&gained, &pl->hw, &cur_hw);
+	pcm_fs_andnot(&lost, &cur_hw, &pl->hw);
+	if (json) {
+		printf(", \"change\": {\"added\": [");
+		for (i = 0; i < a->nadded; i++) {
+			printf("%s", i ? ", " : "");
+			json_str(argv_added[i]);
+		}
+		printf("], \"removed\": [");
+		for (i = 0; i < a->nremoved; i++) {
+			printf("%s", i ? ", " : "");
+			json_str(a->removed[i]);
+		}
+		printf("], \"gained\": ");
+		json_fs(&gained);
+		printf(", \"lost\": ");
+		json_fs(&lost);
+		printf(", \"previous_level\": \"%s\"}", level_text(&cur_hw));
+		return;
+	}
+	printf("change:");
+	for (i = 0; i < a->nadded; i++)
+		printf(" +%s", argv_added[i]);
+	for (i = 0; i < a->nremoved; i++)
+		printf(" -%s", a->removed[i]);
+	printf(" (level %s -> %s)\n", level_text(&cur_hw), level_text(&pl->hw));
+	fs_text(&gained, text, sizeof(text));
+	printf("gained: %s\n", text);
+	fs_text(&lost, text, sizeof(text));
+	printf("lost: %s\n", text);
+}
+
+static int cmd_baseline(int argc, char **argv)
+{
+	struct baseline_args a = { 0 };
+	struct profile *h, cur;
+	struct vm_refs refs = { 0 };
+	char **added_names = NULL;
+	unsigned int blocked = 0;
+	int i, n = 0, ret = 0;
+	struct pool pl;
+	int *is_added;
+
+	profile_init(&cur);
+	h = calloc(argc + 1, sizeof(*h));
+	is_added = calloc(argc + 1, sizeof(*is_added));
+	a.removed = calloc(argc, sizeof(*a.removed));
+	a.vms = calloc(argc, sizeof(*a.vms));
+	added_names = calloc(argc + 1, sizeof(*added_names));
+	if (!h || !is_added || !a.removed || !a.vms || !added_names) {
+		pr_err("out of memory");
+		ret = EXIT_OP;
+		goto out;
+	}
+	for (i = 1; i < argc && !ret; i++) {
+		const char *opt = argv[i];
+		bool takes = !strcmp(opt, "--current") || !strcmp(opt, "--add") ||
+			     !strcmp(opt, "--remove") || !strcmp(opt, "--vms");
+
+		if (takes && i + 1 == argc) {
+			ret = usage_error("%s needs an argument\n" BASELINE_USAGE, opt);
+		} else if (!strcmp(opt, "--json")) {
+			a.json = true;
+		} else if (!strcmp(opt, "--explain")) {
+			a.expl = true;
+		} else if (!strcmp(opt, "--current")) {
+			if (a.current)
+				ret = usage_error("--current given twice\n" BASELINE_USAGE);
+			a.current = argv[++i];
+		} else if (!strcmp(opt, "--remove")) {
+			a.removed[a.nremoved++] = argv[++i];
+		} else if (!strcmp(opt, "--vms")) {
+			a.vms[a.nvms++] = argv[++i];
+		} else if (!strcmp(opt, "--add")) {
+			is_added[n] = 1;
+			ret = profile_load(argv[++i], &h[n++]);
+		} else if (opt[0] == '-' && opt[1]) {
+			ret = usage_error("unknown option '%s'\n" BASELINE_USAGE, opt);
+		} else {
+			ret = profile_load(opt, &h[n++]);
+		}
+	}
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++)
+		a.nadded += is_added[i];
+	if (!a.current && (a.nremoved || a.nvms || a.nadded)) {
+		ret = usage_error("--add, --remove and --vms need --current POOL_FILE\n"
+				  BASELINE_USAGE);
+		goto out;
+	}
+	if (!a.current && !n) {
+		ret = usage_error("no PROFILE\n" BASELINE_USAGE);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (h[i].is_pool) {
+			pr_err("%s: a pool file, not a host profile (use it with --current)",
+			       h[i].name);
+			ret = EXIT_OP;
+			goto out;
+		}
+	}
+	if (a.current) {
+		struct profile *sorted = calloc(n + 1, sizeof(*sorted));
+		int k = 0;
+
+		if (!sorted) {
+			pr_err("out of memory");
+			ret = EXIT_OP;
+			goto out;
+		}
+		/* members first, then the added hosts, in command line order */
+		for (i = 0; i < n; i++)
+			if (!is_added[i])
+				sorted[k++] = h[i];
+		for (i = 0; i < n; i++)
+			if (is_added[i])
+				sorted[k++] = h[i];
+		memcpy(h, sorted, n * sizeof(*h));
+		free(sorted);
+		/* names copied: pool_members() moves the profiles */
+		for (i = 0; i < a.nadded; i++)
+			added_names[i] = strdup(h[n - a.nadded + i].name);
+		for (i = 0; i < a.nadded; i++)
+			if (!added_names[i]) {
+				pr_err("out of memory");
+				ret = EXIT_OP;
+				goto out;
+			}
+		ret = profile_load(a.current, &cur);
+		if (!ret && !cur.is_pool) {
+			pr_err("%s: not a pool file (no baseline: line; `pcmctl baseline` prints one)",
+			       a.current);
+			ret = EXIT_OP;
+		}
+		if (!ret && !a.nadded && !a.nremoved)
+			ret = usage_error("--current without --add or --remove\n" BASELINE_USAGE);
+		if (!ret)
+			ret = pool_members(h, &n, &cur, &a);
+		for (i = 0; i < a.nvms && !ret; i++)
+			ret = vm_refs_load(a.vms[i], &refs);
+		if (ret)
+			goto out;
+	}
+	ret = pool_vendor(h, n);
+	if (ret)
+		goto out;
+	pool_compute(h, n, -1, &pl);
+	pool_print(h, n, &pl, a.json, a.expl);
+	if (a.current) {
+		pool_change(&cur, &pl, &a, added_names, a.json);
+		if (a.json)
+			printf(", \"vms_checked\": %zu, \"blocked\": [", refs.n);
+		blocked = vm_impact(&refs, h, n, &pl.hw, a.json);
+		if (a.json)
+			printf("]");
+		else if (a.nvms)
+			printf("vms: %zu checked, %u move%s refused\n", refs.n, blocked,
+			       blocked == 1 ? "" : "s");
+	}
+	if (a.json)
+		printf("}\n");
+	ret = blocked ? EXIT_OP : 0;
+out:
+	for (i = 0; h && i < argc + 1; i++)
+		if (h[i].hosts != cur.hosts)
+			free(h[i].hosts);
+	free(cur.hosts);
+	free(refs.v);
+	for (i = 0; added_names && i < a.nadded; i++)
+		free(added_names[i]);
+	free(added_names);
+	free(a.vms);
+	free(a.removed);
+	free(is_added);
+	free(h);
+	return ret;
 }
 
 /* pcmctl apply */
@@ -2442,8 +3252,10 @@ static int cmd_apply(int argc, char **argv)
 	bool have_host;
 	int ret, fd;
 
+	bool json = take_flag(&argc, argv, "--json");
+
 	if (argc != 2)
-		return usage_error("usage: pcmctl apply FILE");
+		return usage_error("usage: pcmctl apply [--json] FILE");
 	name = strcmp(argv[1], "-") ? argv[1] : "<stdin>";
 	ret = read_text(argv[1], &text, &len);
 	if (ret) {
@@ -2506,7 +3318,13 @@ static int cmd_apply(int argc, char **argv)
 		return EXIT_OP;
 	}
 	out[len - 1] = '\0';
-	printf("baseline: %s\n", out);
+	if (json) {
+		printf("{\"baseline\": ");
+		json_fs(&want);
+		printf("}\n");
+	} else {
+		printf("baseline: %s\n", out);
+	}
 	return 0;
 }
 

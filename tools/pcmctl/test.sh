@@ -132,6 +132,15 @@ has_word() {
 	[[ " $1 " == *" $2 "* ]]
 }
 
+# sorted_words LIST: one word a line, sorted.  join_words A B: words in both.
+sorted_words() {
+	tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort
+}
+
+join_words() {
+	comm -12 <(sorted_words "$1") <(sorted_words "$2") | tr '\n' ' '
+}
+
 # ---------------------------------------------------------------------------
 # Command line
 
@@ -297,7 +306,7 @@ expect "show of a bad PID-FD: usage error" 2 "^$" "not PID-FD"
 run set 1-2 bogus
 expect "set with an unknown mode: usage error" 2 "^$" "unknown mode 'bogus'"
 run set 1-2
-expect "set without MODE: usage error" 2 "^$" "usage: pcmctl set PID-FD MODE"
+expect "set without MODE: usage error" 2 "^$" "usage: pcmctl set \[--json\] PID-FD MODE"
 run set-mode 1-2
 expect "set-mode (alias) without MODE: usage error" 2 "^$" "usage: pcmctl set-mode"
 rm -r "${sys:?}/vms/"*
@@ -378,6 +387,32 @@ while IFS='=' read -r name alias; do
 	[ "$rc" = 0 ] && [ "$out" = "$name" ] || bad+=" $alias->$out"
 done <<<"$aliases"
 check "parse: every QEMU alias gives its canonical name${bad:+ (bad:$bad)}" test -z "$bad"
+
+# --json on every command that prints: checked with python's json module.
+# json_check DESC PYTHON-ASSERTIONS (d is the parsed stdout) after run.
+json_check() {
+	check "$1" python3 -c "import json, sys; d = json.loads(sys.argv[1]); $2" "$out"
+}
+
+run parse --json "sse4.2,AVX" xsave
+expect "parse --json: exits 0" 0
+json_check "parse --json: the canonical names in table order" \
+	'assert d == {"features": ["sse4_2", "xsave", "avx"]}, d'
+run modes --json
+json_check "modes --json: the six modes, off and baseline without a fixed list" \
+	'assert [m["mode"] for m in d] == ["off", "min", "x86-64-v2", "x86-64-v3", "x86-64-v4", "baseline"]; assert d[0]["allow"] is None and d[5]["allow"] is None; assert "sse4_2" in d[2]["allow"] and "sse4_2" not in d[1]["allow"]'
+json_check "modes --json: each level allows what the one before does" \
+	'assert all(set(d[i]["allow"]) <= set(d[i + 1]["allow"]) for i in (1, 2, 3))'
+run features --json
+json_check "features --json: every feature with its CPUID location (avx: 1.0 ECX[28], needs xsave)" \
+	'f = {x["name"]: x for x in d}; a = f["avx"]; assert (a["leaf"], a["subleaf"], a["register"], a["bit"], a["class"], a["level"], a["needs"]) == (1, 0, "ECX", 28, "HW", "x86-64-v3", ["xsave"]), a; assert f["abm"]["alias"] == "lzcnt"'
+run features --json
+nf=$(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])))' "$out")
+run features
+check "features --json: as many features as the table ($nf)" \
+	eval '[ "$nf" = "$(($(wc -l <<<"$out") - 1))" ]'
+run features --json --markdown
+expect "features --json --markdown: usage error" 2
 
 # ---------------------------------------------------------------------------
 # modes, features
@@ -718,6 +753,12 @@ table_row 3 "sse4_2 popcnt" "sse4_2 popcnt aes" \
 table_row 4 "sse4_2 popcnt" "popcnt aes" \
 	"incompatible: missing sse4_2" "incompatible: missing aes"
 
+run check --json "$id/A4" --host "$id/B4"
+expect "check --json: exit status as without --json (1: incompatible)" 1
+json_check "check --json: result, verdict line, missing and extra features" \
+	'assert d["result"] == "incompatible" and d["missing"] == ["sse4_2"] and d["extra"] == ["aes"] and d["verdict"].startswith("incompatible: missing sse4_2"), d'
+run check --json "$id/A1" --host "$id/B1"
+json_check "check --json: identical" 'assert d["result"] == "identical" and d["missing"] == [] and d["limits_missing"] == 0, d'
 run check - --host "$id/B2" <"$id/A2"
 expect_out "check - reads the VM's identity from standard input" 1 \
 	"incompatible: missing aes"
@@ -1099,6 +1140,11 @@ else
 	echo "AVX2, sse2" >"$tmp/plain"
 	PCMCTL_SYSFS=$asys run apply "$tmp/plain"
 	expect_out "apply of a plain feature list: canonical names" 0 "baseline: sse2 avx2"
+	PCMCTL_SYSFS=$asys run apply --json "$tmp/plain"
+	json_check "apply --json: the installed list" 'assert d == {"baseline": ["sse2", "avx2"]}, d'
+	run decode --from-cpuid "$cpuid_dir/haswellep_00.cpuid" --json
+	json_check "decode --json: the profile of the dump" \
+		'assert d["name"] == "haswellep_00" and d["level"] == "x86-64-v3" and "avx2" in d["features"], d'
 	check "... written" eval '[ "$(<"$asys/baseline")" = "sse2 avx2" ]'
 	sed -n 's/^features: //p' "$prof/haswellep_00" | sed 's/ avx2 / /; s/ bmi2 / /' \
 		>"$asys/host_features"
@@ -1111,6 +1157,87 @@ else
 	expect "apply of an unknown feature: names it" 1 "^$" "unknown feature 'frobnicate'"
 	PCMCTL_SYSFS=$tmp/nowhere run apply "$tmp/plain"
 	expect "apply without a baseline file: operational failure" 1 "^$" "nowhere/baseline"
+
+	# join and leave: baseline --current POOL --add/--remove, --vms
+	"$PCMCTL" baseline "$prof/haswellep_00" "$prof/skylakexeon" >"$tmp/hs.pool"
+	run baseline --current "$tmp/hs.pool" --add "$prof/sandybridgeep"
+	expect "--add: the new pool names the old hosts and the new one" 0 \
+		"^hosts: haswellep_00 skylakexeon sandybridgeep$"
+	check "--add: the new set is the old set AND the new host's (computed here)" \
+		eval 'want=$(join_words "$(sed -n "s/^baseline: //p" "$tmp/hs.pool")" \
+			"$(sed -n "s/^features: //p" "$prof/sandybridgeep")");
+		      [ "$(sorted_words "$(field baseline)")" = "$(sorted_words "$want")" ]'
+	check "--add: the change line and the lost features (avx2, bmi2 among them)" \
+		eval '[ "$(field change)" = "+sandybridgeep (level x86-64-v3 -> x86-64-v2)" ] &&
+		      has_word "$(field lost)" avx2 && has_word "$(field lost)" bmi2 &&
+		      [ "$(field gained)" = - ]'
+	"$PCMCTL" baseline --current "$tmp/hs.pool" --add "$prof/sandybridgeep" \
+		>"$tmp/hss.pool" 2>/dev/null
+	run baseline --current "$tmp/hss.pool" --remove sandybridgeep \
+		"$prof/haswellep_00" "$prof/skylakexeon" "$prof/sandybridgeep"
+	expect "--remove with every host's profile: back to the first pool" 0 \
+		"^change: -sandybridgeep \(level x86-64-v2 -> x86-64-v3\)$"
+	check "... the same baseline line as before the join" \
+		eval '[ "$(field baseline)" = "$(sed -n "s/^baseline: //p" "$tmp/hs.pool")" ] &&
+		      [ "$(field hosts)" = "haswellep_00 skylakexeon" ]'
+	run baseline --current "$tmp/hss.pool" --remove sandybridgeep "$prof/haswellep_00"
+	expect "--remove without the profiles of the hosts that stay: names them" 1 "^$" \
+		"missing: skylakexeon$"
+	run baseline --current "$tmp/hss.pool" --remove icx_04 "$prof/haswellep_00"
+	expect "--remove of a host not in the pool: refused" 1 "^$" \
+		"--remove icx_04: not a host of"
+	run baseline --current "$tmp/hs.pool" --add "$prof/skylakexeon"
+	expect "--add of a host already in the pool: refused" 1 "^$" \
+		"--add skylakexeon: already a host of"
+	run baseline --add "$prof/sandybridgeep" "$prof/haswellep_00"
+	expect "--add without --current: usage error" 2 "^$" "need --current"
+	run baseline --current "$prof/haswellep_00" --add "$prof/sandybridgeep"
+	expect "--current of a host profile: not a pool file" 1 "^$" "not a pool file"
+	run baseline --current "$tmp/hs.pool" --add "$prof/zen"
+	expect "--add of another vendor's host: refused, named" 1 "^$" \
+		"odd hosts out: zen \(AuthenticAMD\)$"
+
+	# Running VMs (pcmctl vms --json of each host): who could not move.
+	mkid GenuineIntel baseline 46 $base pni ssse3 sse4_1 sse4_2 popcnt avx2 bmi2 \
+		>"$tmp/vm-a"
+	mkid GenuineIntel x86-64-v2 46 $base pni ssse3 sse4_1 sse4_2 popcnt >"$tmp/vm-b"
+	python3 -c '
+import json, sys
+vms = [{"id": "101-11", "pid": 101, "mode": "baseline", "identity": open(sys.argv[1]).read()},
+       {"id": "102-11", "pid": 102, "mode": "x86-64-v2", "identity": open(sys.argv[2]).read()},
+       {"id": "103-11", "pid": 103, "identity": None}]
+json.dump(vms, open(sys.argv[3], "w"), indent=2)
+' "$tmp/vm-a" "$tmp/vm-b" "$tmp/haswell.vms.json"
+	run baseline --current "$tmp/hs.pool" --add "$prof/sandybridgeep" \
+		--vms "$tmp/haswell.vms.json"
+	expect "--vms: a baseline VM using avx2 cannot move to the joining host (exit 1)" 1 \
+		"^blocked: haswell.vms.json:101-11 \(mode baseline\) cannot move to sandybridgeep: incompatible: missing avx2 bmi2$"
+	check "... the x86-64-v2 VM can, and the VM without identity is not counted" \
+		eval '! grep -q "102-11" <<<"$out" && grep -qx "vms: 2 checked, 1 move refused" <<<"$out"'
+	run baseline --current "$tmp/hs.pool" --add "$prof/cascadelakesp" \
+		--vms "$tmp/haswell.vms.json"
+	expect "--vms: a joining host with every feature blocks nothing (exit 0)" 0 \
+		"^vms: 2 checked, 0 moves refused$"
+	run baseline --json --current "$tmp/hs.pool" --add "$prof/sandybridgeep" \
+		--vms "$tmp/haswell.vms.json"
+	check "--json: the change and the blocked VM, as JSON" \
+		eval 'python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+assert d[\"hosts\"] == [\"haswellep_00\", \"skylakexeon\", \"sandybridgeep\"], d[\"hosts\"]
+assert d[\"change\"][\"added\"] == [\"sandybridgeep\"] and \"avx2\" in d[\"change\"][\"lost\"]
+assert d[\"vms_checked\"] == 2
+assert [(b[\"vm\"], b[\"host\"], b[\"missing\"]) for b in d[\"blocked\"]] == \
+    [(\"haswell.vms.json:101-11\", \"sandybridgeep\", [\"avx2\", \"bmi2\"])]
+" "$out"'
+	printf '[{"id": "1-1", "identity": "pcm_kvm_identity: 1\\nmode: warp\\n"}]' \
+		>"$tmp/bad.vms.json"
+	run baseline --current "$tmp/hs.pool" --add "$prof/sandybridgeep" --vms "$tmp/bad.vms.json"
+	expect "--vms with an identity that does not parse: names the VM" 1 "" \
+		"VM 1-1: its identity does not parse"
+	printf '[{"id": "1-1", "identity": "x"' >"$tmp/cut.vms.json"
+	run baseline --current "$tmp/hs.pool" --add "$prof/sandybridgeep" --vms "$tmp/cut.vms.json"
+	expect "--vms with cut JSON: says where" 1 "" "not the JSON of .pcmctl vms --json.: .* at byte"
 fi
 
 echo "1..$n"

@@ -9,7 +9,9 @@
  *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode; refuse it
  *                              when the VM's expected identity is unmet
  *   kvm_cpuid (ret)            the guest's CPUID, masked when the stored
- *                              entries are not (mode set after SET_CPUID2)
+ *                              entries are not (mode set after SET_CPUID2);
+ *                              armed only while such a VM exists, so that
+ *                              every other CPUID exit runs unprobed
  *
  * Handlers run with preemption disabled: RCU lookups, raw spinlocks and
  * GFP_ATOMIC only.  No resolved kernel function is ever called.
@@ -20,6 +22,8 @@
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sysfs.h>
 #include "pcm_kvm.h"
 
 /* Enough for every CPU plus tasks preempted inside a probed function. */
@@ -247,6 +251,66 @@ static struct kretprobe pcm_cpuid_probe = {
 	.data_size = sizeof(struct pcm_cpuid_call),
 };
 
+/*
+ * Arming: users counts the VMs whose exits need masking plus callers of
+ * pcm_exit_hook_get() in flight.  Arming happens synchronously in get(),
+ * before such a VM can run; disarming is lazy, from a work item.
+ */
+static atomic_t pcm_exit_users = ATOMIC_INIT(0);
+static DEFINE_MUTEX(pcm_exit_arm_lock);
+static bool pcm_exit_armed;		/* under pcm_exit_arm_lock */
+
+static int pcm_exit_arm_sync(void)
+{
+	bool want;
+	int ret = 0;
+
+	mutex_lock(&pcm_exit_arm_lock);
+	want = atomic_read(&pcm_exit_users) > 0;
+	if (want != pcm_exit_armed) {
+		ret = want ? enable_kretprobe(&pcm_cpuid_probe) :
+			     disable_kretprobe(&pcm_cpuid_probe);
+		if (!ret)
+			pcm_exit_armed = want;
+		else
+			pr_warn("cannot %s the kvm_cpuid probe (%d)\n",
+				want ? "arm" : "disarm", ret);
+	}
+	mutex_unlock(&pcm_exit_arm_lock);
+	return ret;
+}
+
+static void pcm_exit_arm_work_fn(struct work_struct *work)
+{
+	pcm_exit_arm_sync();
+}
+
+static DECLARE_WORK(pcm_exit_arm_work, pcm_exit_arm_work_fn);
+
+int pcm_exit_hook_get(void)
+{
+	int ret;
+
+	atomic_inc(&pcm_exit_users);
+	ret = pcm_exit_arm_sync();
+	if (ret)
+		pcm_exit_hook_put();
+	return ret;
+}
+
+void pcm_exit_hook_ref(void)
+{
+	/* Only ever after a get() armed the probe; the work is a safety net. */
+	if (atomic_inc_return(&pcm_exit_users) == 1)
+		schedule_work(&pcm_exit_arm_work);
+}
+
+void pcm_exit_hook_put(void)
+{
+	if (atomic_dec_and_test(&pcm_exit_users))
+		schedule_work(&pcm_exit_arm_work);
+}
+
 static struct kretprobe *pcm_kretprobes[] = {
 	&pcm_init_vm_probe,
 	&pcm_dev_ioctl_probe,
@@ -272,6 +336,9 @@ int pcm_hooks_init(void)
 			goto err_kprobes;
 		}
 	}
+	/* Registered disarmed: pcm_exit_hook_get() arms it when needed. */
+	pcm_cpuid_probe.kp.flags |= KPROBE_FLAG_DISABLED;
+	pcm_exit_armed = false;
 	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
 		pcm_kretprobes[i]->maxactive = pcm_maxactive();
 		ret = register_kretprobe(pcm_kretprobes[i]);
@@ -293,6 +360,36 @@ err_kprobes:
 
 void pcm_hooks_exit(void)
 {
+	/* No VM is left (each holds the module), so nothing requeues it. */
+	cancel_work_sync(&pcm_exit_arm_work);
 	unregister_kretprobes(pcm_kretprobes, ARRAY_SIZE(pcm_kretprobes));
 	unregister_kprobes(pcm_kprobes, ARRAY_SIZE(pcm_kprobes));
 }
+
+/* /sys/kernel/pcm_kvm/probes: one line per probe, for tests and operators. */
+static ssize_t probes_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	ssize_t n = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
+		struct kprobe *kp = pcm_kprobes[i];
+
+		n += sysfs_emit_at(buf, n, "%s kind=kprobe nmissed=%lu armed=%d\n",
+				   kp->symbol_name, READ_ONCE(kp->nmissed),
+				   !kprobe_disabled(kp));
+	}
+	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
+		struct kretprobe *rp = pcm_kretprobes[i];
+
+		/* rp->nmissed: returns missed for want of an instance */
+		n += sysfs_emit_at(buf, n, "%s kind=kretprobe nmissed=%lu armed=%d\n",
+				   rp->kp.symbol_name,
+				   READ_ONCE(rp->kp.nmissed) + READ_ONCE(rp->nmissed),
+				   !kprobe_disabled(&rp->kp));
+	}
+	return n;
+}
+
+struct kobj_attribute pcm_probes_attr = __ATTR_RO(probes);

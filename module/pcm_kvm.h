@@ -120,6 +120,24 @@ int pcm_vm_default_changed(void);
 /* pcm_hooks.c */
 int pcm_hooks_init(void);
 void pcm_hooks_exit(void);
+/*
+ * The CPUID exit probe is armed only while some VM needs exit masking.
+ * get: process context, arms it before returning (0 or -errno);
+ * ref: count one more user that a get already armed for (any context);
+ * put: any context; disarming is deferred to a work item.
+ */
+int pcm_exit_hook_get(void);
+void pcm_exit_hook_ref(void);
+void pcm_exit_hook_put(void);
+extern struct kobj_attribute pcm_probes_attr;
+
+/* pcm_proc.c */
+/* The policy pending for the current process, with a reference, or NULL. */
+struct pcm_policy *pcm_proc_policy(void);			/* atomic context */
+/* The baseline or host_withhold changed: rebuild the pending policies. */
+void pcm_proc_policies_changed(void);
+void pcm_proc_exit(void);
+extern struct kobj_attribute pcm_process_modes_attr;
 
 /* pcm_dev.c */
 int pcm_dev_init(void);

@@ -251,6 +251,7 @@ static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_unlock(&pcm_baseline_lock);
 	if (pcm_default_mode() == PCM_KVM_MODE_BASELINE)
 		pcm_vm_default_changed();
+	pcm_proc_policies_changed();
 	return count;
 }
 
@@ -262,6 +263,8 @@ static struct attribute *pcm_attrs[] = {
 	&host_features_attr.attr,
 	&modes_attr.attr,
 	&baseline_attr.attr,
+	&pcm_process_modes_attr.attr,
+	&pcm_probes_attr.attr,
 	NULL,
 };
 
@@ -316,6 +319,7 @@ static int host_withhold_set(const char *val, const struct kernel_param *kp)
 	pcm_withhold = want;
 	mutex_unlock(&pcm_withhold_lock);
 	/* New VMs start withholding them; running VMs keep what they had. */
+	pcm_proc_policies_changed();
 	return pcm_vm_default_changed();
 }
 
@@ -378,6 +382,7 @@ err_dev:
 	pcm_dev_exit();
 err_vm:
 	pcm_vm_exit();
+	pcm_proc_exit();
 err_kobj:
 	kobject_put(pcm_kobj);
 	pcm_kobj = NULL;
@@ -389,6 +394,7 @@ static void __exit pcm_exit(void)
 	pcm_hooks_exit();
 	pcm_dev_exit();
 	pcm_vm_exit();
+	pcm_proc_exit();
 	kobject_put(pcm_kobj);
 	pr_info("unloaded\n");
 }

@@ -324,11 +324,15 @@ void pcm_vm_created(struct kvm *kvm)
 	vm->pid = task_tgid_nr(current);
 	vm->fd = -1;
 
-	rcu_read_lock();
-	pol = rcu_dereference(pcm_default_policy);
-	if (pol && !kref_get_unless_zero(&pol->ref))
-		pol = NULL;
-	rcu_read_unlock();
+	/* A mode pending for this process (process_modes) beats the default. */
+	pol = pcm_proc_policy();
+	if (!pol) {
+		rcu_read_lock();
+		pol = rcu_dereference(pcm_default_policy);
+		if (pol && !kref_get_unless_zero(&pol->ref))
+			pol = NULL;
+		rcu_read_unlock();
+	}
 	if (!pol) {
 		pr_warn_ratelimited("no default policy: a new VM runs without a mode\n");
 		kfree(vm);
@@ -374,6 +378,12 @@ void pcm_vm_destroyed(struct kvm *kvm)
 
 	raw_spin_lock(&vm->lock);
 	vm->dead = true;
+	if (vm->exit_needed) {
+		write_seqcount_begin(&vm->exit_seq);
+		vm->exit_needed = false;
+		write_seqcount_end(&vm->exit_seq);
+		pcm_exit_hook_put();
+	}
 	queue_work(pcm_wq, &vm->del_work);
 	raw_spin_unlock(&vm->lock);
 }
@@ -414,6 +424,15 @@ int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 	pol = pcm_policy_new(mode, &withheld);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
+	/*
+	 * A mode set after KVM_SET_CPUID2 is applied on the CPUID exit path:
+	 * arm that probe before the VM can run with the new mode.
+	 */
+	ret = pcm_exit_hook_get();
+	if (ret) {
+		pcm_policy_put(pol);
+		return ret;
+	}
 
 	raw_spin_lock(&vm->lock);
 	if (vm->dead) {
@@ -427,6 +446,7 @@ int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 		pcm_vm_update_verdict(vm);
 	}
 	raw_spin_unlock(&vm->lock);
+	pcm_exit_hook_put();
 	pcm_policy_put(pol);
 	if (ret == -EBUSY)
 		pr_warn("VM %d-%d: mode %s refused: the VM has already run\n",
@@ -453,8 +473,11 @@ void pcm_vm_update_exit(struct pcm_vm *vm)
 
 	lockdep_assert_held(&vm->lock);
 	pol = rcu_dereference_protected(vm->policy, lockdep_is_held(&vm->lock));
-	/* Stored entries already masked at least as much: nothing to do. */
-	needed = !pcm_fs_all(&pol->allow) &&
+	/*
+	 * Nothing to do without stored entries (KVM answers zeros) or when
+	 * they are already masked at least as much.
+	 */
+	needed = vm->cpuid_set && !pcm_fs_all(&pol->allow) &&
 		 !(vm->stored_masked && pcm_fs_subset(&vm->set_allow, &pol->allow));
 	eff = pol->allow;
 	if (needed && vm->cpuid_set) {
@@ -465,6 +488,10 @@ void pcm_vm_update_exit(struct pcm_vm *vm)
 		for (i = 0; i < PCM_KVM_NWORDS; i++)
 			eff.words[i] |= pol->allow.words[i] & ~known.words[i];
 	}
+	if (needed && !vm->exit_needed)
+		pcm_exit_hook_ref();
+	else if (!needed && vm->exit_needed)
+		pcm_exit_hook_put();
 	write_seqcount_begin(&vm->exit_seq);
 	vm->exit_needed = needed;
 	vm->exit_allow = eff;

@@ -13,10 +13,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -1518,6 +1520,382 @@ TEST_F(xsetbv, v2_has_no_xsave)
 	r = guest_xsetbv(&self->vm, 0x3, NULL, &vec);
 	EXPECT_EQ(GUEST_DONE_EXCEPTION, r);
 	EXPECT_EQ(UD_VECTOR, vec);
+}
+
+/* ---------------------------------------------------------------------- */
+/* process_modes: a mode pending for a process, for management layers      */
+
+#define PCM_SYSFS_PROCESS_MODES	PCM_KVM_SYSFS "/process_modes"
+#define PCM_SYSFS_PROBES	PCM_KVM_SYSFS "/probes"
+
+/* Is "PID MODE" a line of process_modes (mode NULL: any mode)? */
+static bool proc_listed(pid_t pid, const char *mode)
+{
+	char buf[8192], want[96], *line;
+
+	if (sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)) < 0)
+		return false;
+	snprintf(want, sizeof(want), "%d %s", (int)pid, mode ? mode : "");
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (mode ? !strcmp(line, want) : !strncmp(line, want, strlen(want)))
+			return true;
+	return false;
+}
+
+static int proc_set(pid_t pid, const char *mode)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%d %s\n", (int)pid, mode);
+	return sysfs_write_str(PCM_SYSFS_PROCESS_MODES, buf);
+}
+
+/* A child that waits until its pipe closes; returns its pid. */
+static pid_t waiting_child(struct __test_metadata *_metadata, int *release)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) < 0);
+	}
+	close(p[0]);
+	*release = p[1];
+	return pid;
+}
+
+FIXTURE(process_modes) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+};
+
+FIXTURE_SETUP(process_modes)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, "off\n"));
+	self->set = supported(_metadata);
+}
+
+FIXTURE_TEARDOWN(process_modes)
+{
+	vm_destroy(&self->vm);
+	proc_set(getpid(), "-");
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* The pending mode is the VM's from birth: KVM's stored CPUID is masked. */
+TEST_F(process_modes, applies_to_own_vms)
+{
+	struct kvm_cpuid2 *got;
+	struct guest_view gv;
+	char dir[256];
+	struct vm later;
+
+	if (!(table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 20)))
+		SKIP(return, "host lacks sse4_2, which mode min hides");
+	ASSERT_EQ(0, proc_set(getpid(), "min"));
+	EXPECT_TRUE(proc_listed(getpid(), "min"));
+	new_vm(_metadata, &self->vm, true);
+	wait_vm_dir(_metadata, self->vm.vm_fd, dir, sizeof(dir));
+	mode_of(_metadata, self->vm.vm_fd, dir, PCM_KVM_MODE_MIN);
+	set_cpuid(_metadata, &self->vm, self->set);
+	got = vcpu_get_cpuid(&self->vm);
+	ASSERT_NE(NULL, got);
+	EXPECT_FALSE(table_reg(got, 1, 0, PCM_KVM_ECX) & (1U << 20))
+		TH_LOG("KVM_GET_CPUID2 still has sse4_2: stored entries not masked");
+	free(got);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 20))
+		TH_LOG("the guest sees sse4_2 in mode min");
+
+	/* Forgotten: the next VM gets default_mode again. */
+	ASSERT_EQ(0, proc_set(getpid(), "-"));
+	EXPECT_FALSE(proc_listed(getpid(), NULL));
+	new_vm(_metadata, &later, false);
+	EXPECT_EQ(PCM_KVM_MODE_OFF, pcm_get_vm_mode(later.vm_fd));
+	vm_destroy(&later);
+}
+
+/* Only the named process's VMs; the entry survives its VMs. */
+TEST_F(process_modes, other_processes_unaffected)
+{
+	int release, status, p[2];
+	pid_t child;
+
+	child = waiting_child(_metadata, &release);
+	ASSERT_EQ(0, proc_set(child, "x86-64-v3"));
+	new_vm(_metadata, &self->vm, false);
+	EXPECT_EQ(PCM_KVM_MODE_OFF, pcm_get_vm_mode(self->vm.vm_fd));
+	close(release);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+
+	/* A child registered by its parent, creating two VMs in turn. */
+	ASSERT_EQ(0, pipe(p));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		struct vm a, b;
+		char c;
+		int ok;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1 || vm_create(&a))
+			_exit(2);
+		ok = pcm_get_vm_mode(a.vm_fd) == PCM_KVM_MODE_X86_64_V3;
+		vm_destroy(&a);
+		if (vm_create(&b))
+			_exit(2);
+		ok &= pcm_get_vm_mode(b.vm_fd) == PCM_KVM_MODE_X86_64_V3;
+		vm_destroy(&b);
+		_exit(ok ? 0 : 1);
+	}
+	close(p[0]);
+	ASSERT_EQ(0, proc_set(child, "x86-64-v3"));
+	ASSERT_EQ(1, write(p[1], "g", 1));
+	close(p[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child's VMs did not start in x86-64-v3 (status %#x)", status);
+	/* Exited: the entry is gone, and a recycled pid could not match it. */
+	EXPECT_FALSE(proc_listed(child, NULL));
+}
+
+TEST_F(process_modes, replace_and_list)
+{
+	int release, status;
+	pid_t child;
+
+	child = waiting_child(_metadata, &release);
+	ASSERT_EQ(0, proc_set(getpid(), "x86-64-v2"));
+	ASSERT_EQ(0, proc_set(child, "min"));
+	ASSERT_EQ(0, proc_set(getpid(), "x86-64-v3"));
+	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v3"));
+	EXPECT_FALSE(proc_listed(getpid(), "x86-64-v2"));
+	EXPECT_TRUE(proc_listed(child, "min"));
+	close(release);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_FALSE(proc_listed(child, NULL));
+	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v3"));
+}
+
+TEST_F(process_modes, bad_writes)
+{
+	static const struct { const char *text; int err; const char *token; } bad[] = {
+		{ "abc min\n", -EINVAL, "bad pid 'abc'" },
+		{ "0 min\n", -EINVAL, "bad pid '0'" },
+		{ "-5 min\n", -EINVAL, "bad pid '-5'" },
+		{ "99999999999 min\n", -EINVAL, "bad pid '99999999999'" },
+		{ "00000000000000001 min\n", -EINVAL, "bad pid '00000000000000001'" },
+		{ "2147483647 min\n", -ESRCH, "no process 2147483647" },
+		{ "2147483647 -\n", -ENOENT, "no entry for process 2147483647" },
+		{ "\n", -EINVAL, "expected 'PID MODE'" },
+	};
+	char text[96], buf[8192], before[8192];
+	unsigned int i;
+	int kmsg, r;
+
+	ASSERT_EQ(0, proc_set(getpid(), "x86-64-v2"));
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, before, sizeof(before)));
+	kmsg = kmsg_open(_metadata);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = sysfs_write_str(PCM_SYSFS_PROCESS_MODES, bad[i].text);
+		EXPECT_EQ(bad[i].err, r) TH_LOG("'%s': %s", bad[i].text, strerror(-r));
+		EXPECT_TRUE(kmsg_find(kmsg, "process_modes: ", bad[i].token, NULL))
+			TH_LOG("dmesg does not say \"%s\"", bad[i].token);
+	}
+	snprintf(text, sizeof(text), "%d x86-64-v9\n", (int)getpid());
+	EXPECT_EQ(-EINVAL, sysfs_write_str(PCM_SYSFS_PROCESS_MODES, text));
+	EXPECT_TRUE(kmsg_find(kmsg, "unknown mode 'x86-64-v9'", NULL, NULL));
+	snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	EXPECT_EQ(-EINVAL, sysfs_write_str(PCM_SYSFS_PROCESS_MODES, text));
+	snprintf(text, sizeof(text), "%d min extra\n", (int)getpid());
+	EXPECT_EQ(-EINVAL, sysfs_write_str(PCM_SYSFS_PROCESS_MODES, text));
+	close(kmsg);
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)));
+	EXPECT_STREQ(before, buf);
+	ASSERT_EQ(0, proc_set(getpid(), "-"));
+	EXPECT_EQ(-ENOENT, proc_set(getpid(), "-"));
+}
+
+/* A full table refuses more, and says so. */
+TEST_F_TIMEOUT(process_modes, table_full, 120)
+{
+	pid_t kids[65];
+	int release[65], status, i, r = 0, n = 0;
+
+	for (i = 0; i < 65; i++) {
+		kids[i] = waiting_child(_metadata, &release[i]);
+		n++;
+		r = proc_set(kids[i], "min");
+		if (r)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, r) TH_LOG("entry %d: %s", n, strerror(-r));
+	EXPECT_EQ(65, n);
+	/* Later children hold copies of earlier pipes: kill, not close. */
+	for (i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		close(release[i]);
+		waitpid(kids[i], &status, 0);
+	}
+	/* Exited processes free their slots. */
+	EXPECT_EQ(0, proc_set(getpid(), "min"));
+}
+
+/* ---------------------------------------------------------------------- */
+/* The CPUID exit probe is armed only while a VM needs exit masking          */
+
+/* "armed=N" of the kvm_cpuid line, -1 if absent; nmissed summed over all. */
+static int exit_probe_armed(unsigned long *nmissed)
+{
+	char buf[4096], *line;
+	unsigned long m;
+	int armed = -1, a;
+
+	*nmissed = 0;
+	if (sysfs_read(PCM_SYSFS_PROBES, buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *p = strstr(line, "nmissed="), *q = strstr(line, "armed=");
+
+		if (!p || !q || sscanf(p, "nmissed=%lu", &m) != 1 ||
+		    sscanf(q, "armed=%d", &a) != 1)
+			return -1;
+		*nmissed += m;
+		if (!strncmp(line, "kvm_cpuid ", 10))
+			armed = a;
+	}
+	return armed;
+}
+
+/* Disarming is lazy (a work item): poll. */
+static bool exit_probe_settles(int want)
+{
+	unsigned long missed;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (exit_probe_armed(&missed) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+TEST(probes_file)
+{
+	static const char *const syms[] = {
+		"kvm_arch_init_vm", "kvm_dev_ioctl", "kvm_arch_destroy_vm",
+		"kvm_set_cpuid", "kvm_arch_vcpu_ioctl_run", "kvm_cpuid",
+	};
+	char buf[4096], want[64];
+	unsigned long missed;
+	unsigned int i;
+
+	REQUIRE_PCM();
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROBES, buf, sizeof(buf)));
+	for (i = 0; i < ARRAY_SIZE(syms); i++) {
+		snprintf(want, sizeof(want), "%s kind=", syms[i]);
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no %s line in:\n%s", syms[i], buf);
+	}
+	EXPECT_TRUE(exit_probe_settles(0));
+	exit_probe_armed(&missed);
+	EXPECT_EQ(0, missed);
+}
+
+FIXTURE(exit_probe) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+};
+
+FIXTURE_SETUP(exit_probe)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, "off\n"));
+	self->set = supported(_metadata);
+	ASSERT_TRUE(exit_probe_settles(0)) TH_LOG("armed with no VM");
+}
+
+FIXTURE_TEARDOWN(exit_probe)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* Modes set before KVM_SET_CPUID2 (and mode off) leave the exit path alone. */
+TEST_F(exit_probe, not_armed_for_masked_or_off)
+{
+	struct guest_view gv;
+	unsigned long missed;
+	struct vm off;
+
+	new_vm(_metadata, &off, true);
+	set_cpuid(_metadata, &off, self->set);
+	run_guest_cpuid(_metadata, &off, self->set, &gv);
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 28)) TH_LOG("avx visible");
+	/* Armed only transiently by the mode write; never left armed. */
+	EXPECT_TRUE(exit_probe_settles(0));
+	vm_destroy(&off);
+	EXPECT_EQ(0, exit_probe_armed(&missed));
+	EXPECT_EQ(0, missed);
+}
+
+/* A mode set after KVM_SET_CPUID2 arms it before the write returns. */
+TEST_F(exit_probe, armed_while_late_mode_vm_lives)
+{
+	struct guest_view gv;
+	unsigned long missed;
+
+	if (!(table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 20)))
+		SKIP(return, "host lacks sse4_2, which mode min hides");
+	new_vm(_metadata, &self->vm, true);
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_MIN);
+	EXPECT_EQ(1, exit_probe_armed(&missed));
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 20))
+		TH_LOG("the guest sees sse4_2 in mode min set after KVM_SET_CPUID2");
+	/* Back to off before the run would disarm; after the run it is frozen. */
+	vm_destroy(&self->vm);
+	EXPECT_TRUE(exit_probe_settles(0)) TH_LOG("still armed after the VM ended");
+	exit_probe_armed(&missed);
+	EXPECT_EQ(0, missed);
+}
+
+TEST_F(exit_probe, disarmed_when_late_mode_reverts)
+{
+	unsigned long missed;
+
+	new_vm(_metadata, &self->vm, true);
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	EXPECT_EQ(1, exit_probe_armed(&missed));
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_OFF);
+	EXPECT_TRUE(exit_probe_settles(0));
+	/* A new KVM_SET_CPUID2 after a late mode masks the stored entries. */
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	EXPECT_EQ(1, exit_probe_armed(&missed));
+	set_cpuid(_metadata, &self->vm, self->set);
+	EXPECT_TRUE(exit_probe_settles(0));
 }
 
 TEST_HARNESS_MAIN

@@ -210,41 +210,6 @@ static void fs_of_names(struct __test_metadata *_metadata, const char *names,
 }
 
 /* ---------------------------------------------------------------------- */
-/* The kernel log (/dev/kmsg), for what the module says when it refuses    */
-
-/* Opened at the current end: only messages logged from now on are read. */
-static int kmsg_open(struct __test_metadata *_metadata)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	ASSERT_LE(0, fd) TH_LOG("/dev/kmsg: %s", strerror(errno));
-	lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Is there a new record containing every non-NULL needle?  Consumes records. */
-static bool kmsg_find(int fd, const char *a, const char *b, const char *c)
-{
-	char rec[8192];
-	bool found = false;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records: go on */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		if (strstr(rec, a) && (!b || strstr(rec, b)) && (!c || strstr(rec, c))) {
-			found = true;
-			fprintf(stderr, "# dmesg: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
-		}
-	}
-	return found;
-}
-
-/* ---------------------------------------------------------------------- */
 /* identity: what a VM's guest sees, as text and as a struct               */
 
 FIXTURE(identity) {

@@ -156,6 +156,22 @@ static void pcm_put_fs(struct pcm_buf *b, const struct pcm_fs *fs)
 		b->len += pcm_fs_format(fs, b->p + b->len, b->size - b->len);
 }
 
+/*
+ * A VMM may put anything in leaf 0, yet the vendor ends up in the identity
+ * text (one line per key) and in the kernel log: printable ASCII only.
+ * out holds size + 1 bytes.
+ */
+static void pcm_vendor_text(char *out, const char *vendor, size_t size)
+{
+	size_t i;
+
+	memcpy(out, vendor, size);
+	out[size] = '\0';
+	for (i = 0; out[i]; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			out[i] = '?';
+}
+
 size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t size)
 {
 	struct pcm_buf b = { buf, size, 0 };
@@ -164,12 +180,7 @@ size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t 
 
 	if (size)
 		buf[0] = '\0';
-	memcpy(vendor, id->vendor, sizeof(id->vendor));
-	vendor[sizeof(id->vendor)] = '\0';
-	/* A VMM may put anything in leaf 0; keep the text one line per key. */
-	for (w = 0; vendor[w]; w++)
-		if (vendor[w] < 0x20 || vendor[w] > 0x7e)
-			vendor[w] = '?';
+	pcm_vendor_text(vendor, id->vendor, sizeof(id->vendor));
 
 	pcm_puts(&b, "pcm_kvm_identity: ");
 	pcm_put_dec(&b, PCM_IDENTITY_VERSION);
@@ -433,10 +444,8 @@ size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
 
 	if (size)
 		buf[0] = '\0';
-	memcpy(v1, vm->vendor, sizeof(vm->vendor));
-	v1[sizeof(vm->vendor)] = '\0';
-	memcpy(v2, host->vendor, sizeof(host->vendor));
-	v2[sizeof(host->vendor)] = '\0';
+	pcm_vendor_text(v1, vm->vendor, sizeof(vm->vendor));
+	pcm_vendor_text(v2, host->vendor, sizeof(host->vendor));
 
 	switch (result) {
 	case PCM_KVM_CHECK_IDENTICAL:

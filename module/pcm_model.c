@@ -492,16 +492,21 @@ static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
 static void pcm_fix_leaf7_max(struct kvm_cpuid_entry2 *e, unsigned int nent)
 {
 	struct kvm_cpuid_entry2 *l7 = pcm_find(e, nent, 7, 0), *s;
-	u32 max, i;
+	u32 max = 0, i;
 
 	if (!l7)
 		return;
-	max = l7->eax;
-	while (max) {
-		s = pcm_find(e, nent, 7, max);
-		if (s && (s->eax | s->ebx | s->ecx | s->edx))
-			break;
-		max--;
+	/*
+	 * The highest sub-leaf up to the VMM's maximum that still holds a
+	 * bit.  Walk the entries, not the numbers up to that maximum: it is
+	 * the VMM's EAX, up to 0xffffffff, and this runs in atomic context.
+	 */
+	for (i = 0; i < nent; i++) {
+		s = &e[i];
+		if (s->function == 7 && s->index > max && s->index <= l7->eax &&
+		    (s->eax | s->ebx | s->ecx | s->edx) &&
+		    pcm_find(e, nent, 7, s->index) == s)
+			max = s->index;
 	}
 	l7->eax = max;
 	for (i = max + 1; i <= 2; i++) {

@@ -1891,10 +1891,10 @@ static void profile_print(const struct profile *p)
 	printf("withheld: %s\n", text);
 }
 
-static void json_str(const char *s)
+static void json_strn(const char *s, size_t len)
 {
 	putchar('"');
-	for (; *s; s++) {
+	for (; len && *s; s++, len--) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
@@ -1905,6 +1905,11 @@ static void json_str(const char *s)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+static void json_str(const char *s)
+{
+	json_strn(s, strlen(s));
 }
 
 static void json_fs(const struct pcm_fs *fs)
@@ -2189,15 +2194,32 @@ static int value_num(const char *v, size_t len, unsigned long long *out,
 		     const char *name, unsigned int line)
 {
 	char buf[32], *end;
+	int base;
 
-	copy_value(buf, v, len < sizeof(buf) ? len : sizeof(buf) - 1);
-	errno = 0;
-	*out = strtoull(buf, &end, 0);
-	if (errno || *end || end == buf) {
-		pr_err("%s:%u: bad number '%s'", name, line, buf);
-		return EXIT_OP;
+	while (len && isspace((unsigned char)*v)) {
+		v++;
+		len--;
 	}
-	return 0;
+	while (len && isspace((unsigned char)v[len - 1]))
+		len--;
+	/*
+	 * Decimal, or hex with 0x, as --help says: strtoull(, 0) alone would
+	 * take "-1", "+1" and octal "010", and a copy cut to the buffer would
+	 * read "42junk..." as 4.
+	 */
+	if (len && len < sizeof(buf) && isdigit((unsigned char)*v)) {
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		base = len > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X') ? 16 : 10;
+		errno = 0;
+		*out = strtoull(buf, &end, base);
+		if (!errno && !*end)
+			return 0;
+	}
+	copy_value(buf, v, len < sizeof(buf) ? len : sizeof(buf) - 1);
+	pr_err("%s:%u: bad number '%s%s' (decimal, or hex with 0x)", name, line, buf,
+	       len >= sizeof(buf) ? "..." : "");
+	return EXIT_OP;
 }
 
 static bool is_key(const char *s, size_t klen, const char *key)
@@ -3426,7 +3448,9 @@ static void json_words(const char *s)
 		len = strcspn(s, " \t\n,");
 		if (!len)
 			break;
-		printf("%s\"%.*s\"", first ? "" : ", ", (int)len, s);
+		/* Feature names from the kernel, yet any byte must stay JSON. */
+		printf("%s", first ? "" : ", ");
+		json_strn(s, len);
 		first = false;
 		s += len;
 	}

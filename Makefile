@@ -71,6 +71,7 @@ clean:
 	$(MAKE) -C tools/pcmctl clean 2>/dev/null || true
 	$(MAKE) -C selftests clean 2>/dev/null || true
 	rm -rf build/fuzz
+	$(MAKE) -C bench clean 2>/dev/null || true
 
 .PHONY: all module modules-all install install-tools install-libvirt-hook pcmctl check demo lint fuzz \
 	bench check-debug clean

@@ -120,7 +120,7 @@ static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
 		vm->set_allow = pol->allow;
 	}
 	if (vm->stored_masked)
-		pcm_mask_entries(e2, nent, &vm->set_allow);
+		pcm_mask_entries_have(e2, nent, &vm->set_allow, &vm->requested);
 	pcm_identity_from_entries(e2, nent, &vm->id_base);
 	pcm_vm_update_exit(vm);
 	pcm_vm_update_verdict(vm);

@@ -21,6 +21,35 @@ const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
 #include "pcm_features.def"
 };
 
+/*
+ * The leaves that hold a feature word, as constants from the table: most of
+ * a VMM's CPUID entries (caches, topology, XSAVE components, brand) hold
+ * none, and KVM_SET_CPUID2 looks at every entry several times.  One bit per
+ * basic leaf 0-63 and per extended leaf 0x80000000-0x8000003f; a word
+ * elsewhere sets pcm_word_leaves_other, which turns the filter off.
+ */
+#define PCM_BASIC_BIT(l)	((l) < 64 ? 1ULL << ((l) & 63) : 0)
+#define PCM_EXT_BIT(l)							\
+	((l) >= 0x80000000U && (l) < 0x80000040U ? 1ULL << ((l) & 63) : 0)
+#define PCM_WORD(n, l, s, r) | PCM_BASIC_BIT(l)
+static const u64 pcm_word_basic = 0
+#include "pcm_features.def"
+;
+#define PCM_WORD(n, l, s, r) | PCM_EXT_BIT(l)
+static const u64 pcm_word_ext = 0
+#include "pcm_features.def"
+;
+#define PCM_WORD(n, l, s, r) | !(PCM_BASIC_BIT(l) | PCM_EXT_BIT(l))
+static const bool pcm_word_leaves_other = 0
+#include "pcm_features.def"
+;
+
+static bool pcm_leaf_has_words(u32 leaf)
+{
+	return pcm_word_leaves_other || (PCM_BASIC_BIT(leaf) & pcm_word_basic) ||
+	       (PCM_EXT_BIT(leaf) & pcm_word_ext);
+}
+
 struct pcm_dep {
 	u16 id;
 	u16 need;
@@ -143,13 +172,27 @@ unsigned int pcm_fs_count(const struct pcm_fs *fs)
 	return n;
 }
 
+/*
+ * Computed once: KVM_SET_CPUID2 needs it several times.  The first caller
+ * to claim the cache fills it; concurrent first callers compute their own.
+ */
 void pcm_fs_known(struct pcm_fs *fs)
 {
+	static struct pcm_fs cache;
+	static int state;		/* 0 empty, 1 being filled, 2 filled */
 	unsigned int id;
 
+	if (pcm_load_acquire(&state) == 2) {
+		*fs = cache;
+		return;
+	}
 	pcm_fs_zero(fs);
 	for (id = 0; id < PCM_NR_FEATURES; id++)
 		pcm_fs_set(fs, id);
+	if (pcm_cmpxchg(&state, 0, 1) == 0) {
+		cache = *fs;
+		pcm_store_release(&state, 2);
+	}
 }
 
 void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
@@ -356,14 +399,13 @@ static int pcm_word_of(u32 leaf, u32 subleaf, unsigned int reg)
 /* OR one CPUID result into fs, every bit of its words, known or not. */
 static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
 {
-	unsigned int reg;
-	int w;
+	unsigned int w;
 
-	for (reg = 0; reg < 4; reg++) {
-		w = pcm_word_of(leaf, subleaf, reg);
-		if (w >= 0)
-			fs->words[w] |= regs[reg];
-	}
+	if (!pcm_leaf_has_words(leaf))
+		return;
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
+		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf)
+			fs->words[w] |= regs[pcm_words[w].reg];
 }
 
 void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
@@ -424,22 +466,20 @@ static bool pcm_leaf_hidden(u32 leaf, const struct pcm_fs *allow)
 	return false;
 }
 
-bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
+/* pcm_mask_regs() for a table: allow is not all, comps its components. */
+static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
+			 const struct pcm_fs *allow, u64 comps)
 {
 	u32 old[4] = { regs[0], regs[1], regs[2], regs[3] };
 	unsigned int reg;
-	u64 comps;
 	int w;
 
-	/* Mode "off": nothing to hide, not even bits outside the table. */
-	if (pcm_fs_all(allow))
-		return false;
 	if (pcm_leaf_hidden(leaf, allow)) {
 		memset(regs, 0, 4 * sizeof(u32));
 		goto out;
 	}
 
-	for (reg = 0; reg < 4; reg++) {
+	for (reg = 0; reg < 4 && pcm_leaf_has_words(leaf); reg++) {
 		w = pcm_word_of(leaf, subleaf, reg);
 		if (w < 0)
 			continue;
@@ -462,7 +502,6 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
 		}
 		break;
 	case 0xd:
-		comps = pcm_xcomp_allowed(allow);
 		if (subleaf == 0) {
 			regs[PCM_KVM_EAX] &= (u32)comps;
 			regs[PCM_KVM_EDX] &= (u32)(comps >> 32);
@@ -476,6 +515,14 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
 	}
 out:
 	return memcmp(old, regs, sizeof(old)) != 0;
+}
+
+bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
+{
+	/* Mode "off": nothing to hide, not even bits outside the table. */
+	if (pcm_fs_all(allow))
+		return false;
+	return pcm_mask_one(leaf, subleaf, regs, allow, pcm_xcomp_allowed(allow));
 }
 
 static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
@@ -544,9 +591,21 @@ static void pcm_fix_xsave_size(struct kvm_cpuid_entry2 *e, unsigned int nent)
 bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		      const struct pcm_fs *allow)
 {
-	struct pcm_fs eff, have, known;
+	struct pcm_fs have;
+
+	if (pcm_fs_all(allow))
+		return false;
+	pcm_fs_from_entries(e, nent, &have);
+	return pcm_mask_entries_have(e, nent, allow, &have);
+}
+
+bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
+			   const struct pcm_fs *allow, const struct pcm_fs *have)
+{
+	struct pcm_fs eff, known;
 	bool changed = false;
 	unsigned int i;
+	u64 comps;
 
 	if (pcm_fs_all(allow))
 		return false;
@@ -554,18 +613,19 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 	 * Close what the VMM asked for, not just the allow-list: a VMM that
 	 * sets avx without xsave must not leave avx visible.
 	 */
-	pcm_fs_from_entries(e, nent, &have);
-	pcm_fs_and(&eff, &have, allow);
+	pcm_fs_and(&eff, have, allow);
 	pcm_fs_close(&eff);
 	/* Bits outside the table stay as the allow-list says. */
 	pcm_fs_known(&known);
 	for (i = 0; i < PCM_KVM_NWORDS; i++)
 		eff.words[i] |= allow->words[i] & ~known.words[i];
 
+	/* allow is not all, so neither is eff: pcm_mask_one() needs no check. */
+	comps = pcm_xcomp_allowed(&eff);
 	for (i = 0; i < nent; i++) {
 		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
 
-		if (!pcm_mask_regs(e[i].function, e[i].index, regs, &eff))
+		if (!pcm_mask_one(e[i].function, e[i].index, regs, &eff, comps))
 			continue;
 		e[i].eax = regs[0];
 		e[i].ebx = regs[1];

@@ -25,6 +25,23 @@ typedef __u32 u32;
 typedef __u64 u64;
 #endif
 
+/* For the caches of pcm_model.c, which the kernel fills from any CPU. */
+#ifdef __KERNEL__
+#include <asm/barrier.h>
+#include <linux/atomic.h>
+#define pcm_load_acquire(p)		smp_load_acquire(p)
+#define pcm_store_release(p, v)		smp_store_release(p, v)
+#define pcm_cmpxchg(p, old, new)	cmpxchg(p, old, new)
+#else
+#define pcm_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define pcm_store_release(p, v)		__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define pcm_cmpxchg(p, old, new)	__extension__({			\
+	__typeof__(*(p)) __o = (old);					\
+	__atomic_compare_exchange_n(p, &__o, new, 0, __ATOMIC_ACQ_REL,	\
+				    __ATOMIC_ACQUIRE);			\
+	__o; })
+#endif
+
 #include <linux/pcm_kvm.h>
 
 enum pcm_feature_id {
@@ -169,6 +186,9 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
  */
 bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		      const struct pcm_fs *allow);
+/* The same, given pcm_fs_from_entries() of the table (KVM_SET_CPUID2 has it). */
+bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
+			   const struct pcm_fs *allow, const struct pcm_fs *have);
 
 /* XCR0/XSS components allowed by an allow-list (bit i = component i). */
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow);

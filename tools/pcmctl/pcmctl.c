@@ -2437,52 +2437,81 @@ static void pool_compute(const struct profile *h, int n, int skip, struct pool *
 	/* an intersection of closed sets is closed: no pcm_fs_close() */
 }
 
-/* Refuse a mixed-vendor pool, naming the hosts not of the main vendor. */
+/*
+ * Refuse a mixed-vendor pool, naming the hosts not of the main vendor: the
+ * one most hosts have, the earliest on a tie.  A pool has one vendor or a
+ * few, so tallying each distinct vendor once is linear in practice.
+ */
 static int pool_vendor(const struct profile *h, int n)
 {
-	int i, j, best = 0, best_count = 0;
+	int *first, *count, nv = 0, i, v, best = 0;
 
-	for (i = 0; i < n; i++) {
-		int count = 0;
-
-		for (j = 0; j < n; j++)
-			count += !strcmp(h[i].vendor, h[j].vendor);
-		if (count > best_count) {
-			best = i;
-			best_count = count;
-		}
+	first = calloc(n, sizeof(*first));
+	count = calloc(n, sizeof(*count));
+	if (!first || !count) {
+		free(first);
+		free(count);
+		pr_err("out of memory");
+		return EXIT_OP;
 	}
-	if (best_count == n)
+	for (i = 0; i < n; i++) {
+		for (v = 0; v < nv; v++)
+			if (!strcmp(h[first[v]].vendor, h[i].vendor))
+				break;
+		if (v == nv)
+			first[nv++] = i;
+		count[v]++;
+	}
+	for (v = 1; v < nv; v++)
+		if (count[v] > count[best])
+			best = v;
+	i = first[best];
+	v = count[best];
+	free(first);
+	free(count);
+	if (v == n)
 		return 0;
 	fprintf(stderr, "%s: vendor mismatch: a pool is of one vendor ", prog);
 	fprintf(stderr, "(cross-vendor migration is refused, not masked); ");
 	fprintf(stderr, "the pool is %s (%d of %d hosts), odd hosts out:",
-		h[best].vendor, best_count, n);
-	for (i = 0; i < n; i++)
-		if (strcmp(h[i].vendor, h[best].vendor))
-			fprintf(stderr, " %s (%s)", h[i].name, h[i].vendor);
+		h[i].vendor, v, n);
+	for (v = 0; v < n; v++)
+		if (strcmp(h[v].vendor, h[i].vendor))
+			fprintf(stderr, " %s (%s)", h[v].name, h[v].vendor);
 	fprintf(stderr, "\n");
 	return EXIT_OP;
 }
 
+/*
+ * Linear in the hosts: each host's closed features are computed once, and
+ * retiring host i gains exactly the features i alone lacks (the pool
+ * without i is the pool plus those), so no pool is recomputed per host.
+ */
 static void explain(const struct profile *h, int n, const struct pool *pl, bool json)
 {
 	static char text[PCM_FS_TEXT_MAX];
-	struct pcm_fs any, hw, lost;
+	static int lackers[PCM_NR_FEATURES], lacker[PCM_NR_FEATURES];
+	struct pcm_fs any, lost, *hw;
 	unsigned int id;
 	bool first = true;
 	int i;
 
+	hw = calloc(n, sizeof(*hw));
+	if (!hw) {
+		pr_err("out of memory");
+		return;
+	}
 	pcm_fs_zero(&any);
 	for (i = 0; i < n; i++) {
-		host_hw(&h[i], &hw);
-		pcm_fs_or(&any, &any, &hw);
+		host_hw(&h[i], &hw[i]);
+		pcm_fs_or(&any, &any, &hw[i]);
 	}
 	pcm_fs_andnot(&lost, &any, &pl->hw);
 	printf(json ? ", \"held_back\": {" : "");
 	for (id = 0; id < PCM_NR_FEATURES; id++) {
 		bool hfirst = true;
 
+		lackers[id] = 0;
 		if (!pcm_fs_test(&lost, id))
 			continue;
 		if (json)
@@ -2491,9 +2520,10 @@ static void explain(const struct profile *h, int n, const struct pool *pl, bool 
 			printf("held back: %s by", pcm_features[id].name);
 		first = false;
 		for (i = 0; i < n; i++) {
-			host_hw(&h[i], &hw);
-			if (pcm_fs_test(&hw, id))
+			if (pcm_fs_test(&hw[i], id))
 				continue;
+			lackers[id]++;
+			lacker[id] = i;
 			if (json) {
 				printf("%s", hfirst ? "" : ", ");
 				json_str(h[i].name);
@@ -2506,11 +2536,12 @@ static void explain(const struct profile *h, int n, const struct pool *pl, bool 
 	}
 	printf(json ? "}, \"retire_gains\": {" : "");
 	for (i = 0; i < n && n > 1; i++) {
-		struct pool without;
-		struct pcm_fs gain;
+		struct pcm_fs gain, without;
 
-		pool_compute(h, n, i, &without);
-		pcm_fs_andnot(&gain, &without.hw, &pl->hw);
+		pcm_fs_zero(&gain);
+		for (id = 0; id < PCM_NR_FEATURES; id++)
+			if (lackers[id] == 1 && lacker[id] == i)
+				pcm_fs_set(&gain, id);
 		if (json) {
 			printf("%s", i ? ", " : "");
 			json_str(h[i].name);
@@ -2518,11 +2549,13 @@ static void explain(const struct profile *h, int n, const struct pool *pl, bool 
 			json_fs(&gain);
 			continue;
 		}
+		pcm_fs_or(&without, &pl->hw, &gain);
 		fs_text(&gain, text, sizeof(text));
 		printf("retire %s: gains %s (level %s)\n", h[i].name, text,
-		       level_text(&without.hw));
+		       level_text(&without));
 	}
 	printf(json ? "}" : "");
+	free(hw);
 }
 
 /* Join and leave: the running VMs of `pcmctl vms --json` files */

@@ -311,10 +311,14 @@ void pcm_exit_hook_put(void)
 		schedule_work(&pcm_exit_arm_work);
 }
 
+/*
+ * kvm_arch_init_vm last: a VM it registers must find the others in place
+ * (an fd name from kvm_dev_ioctl, a registered kvm_cpuid probe to arm).
+ */
 static struct kretprobe *pcm_kretprobes[] = {
-	&pcm_init_vm_probe,
-	&pcm_dev_ioctl_probe,
 	&pcm_cpuid_probe,
+	&pcm_dev_ioctl_probe,
+	&pcm_init_vm_probe,
 };
 
 static struct kprobe *pcm_kprobes[] = {

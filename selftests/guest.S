@@ -35,6 +35,46 @@ guest_cpuid_entry:
 2:	movb	$GUEST_DONE_CPUID, %al
 	jmp	report
 
+/*
+ * MB_LOOPS passes over the MB_COUNT requests, comparing each result with the
+ * one already in the entry: a guest's CPUID must not change while it runs.
+ */
+	.globl guest_cpuid_loop_entry
+guest_cpuid_loop_entry:
+	movl	$0, MB(MB_MISMATCH)
+	movl	MB(MB_LOOPS), %edi
+1:	testl	%edi, %edi
+	jz	5f
+	movw	$MB(MB_ENTRIES), %si
+	movw	MB(MB_COUNT), %bp
+2:	testw	%bp, %bp
+	jz	4f
+	movl	0(%si), %eax
+	movl	4(%si), %ecx
+	cpuid
+	cmpl	%eax, 8(%si)
+	jne	3f
+	cmpl	%ebx, 12(%si)
+	jne	3f
+	cmpl	%ecx, 16(%si)
+	jne	3f
+	cmpl	%edx, 20(%si)
+	je	6f
+3:	cmpl	$0, MB(MB_MISMATCH)
+	jne	7f
+	movl	0(%si), %eax
+	movl	%eax, MB(MB_MISMATCH_LEAF)
+	movl	4(%si), %eax
+	movl	%eax, MB(MB_MISMATCH_SUB)
+7:	incl	MB(MB_MISMATCH)
+6:	addw	$MB_ENTRY_SIZE, %si
+	decw	%bp
+	jmp	2b
+4:	decl	%edi
+	jmp	1b
+5:	movb	$GUEST_DONE_CPUID_LOOP, %al
+	jmp	report
+
 /* XSETBV(XCR0 = MB_XCR0_HI:MB_XCR0_LO), then read it back with XGETBV. */
 	.globl guest_xsetbv_entry
 guest_xsetbv_entry:

@@ -23,6 +23,7 @@
 #define GUEST_PORT		0x10
 #define GUEST_DONE_CPUID	0x01
 #define GUEST_DONE_XSETBV	0x02
+#define GUEST_DONE_CPUID_LOOP	0x03
 #define GUEST_DONE_EXCEPTION	0xee
 
 /* Mailbox offsets (from GUEST_MBOX_GPA) */
@@ -32,6 +33,10 @@
 #define MB_XCR0_HI		0x0c
 #define MB_XGETBV_LO		0x10	/* u32: XGETBV(0) after a good XSETBV */
 #define MB_XGETBV_HI		0x14
+#define MB_LOOPS		0x18	/* u32: passes of the CPUID loop */
+#define MB_MISMATCH		0x1c	/* u32: results that differed from the entries */
+#define MB_MISMATCH_LEAF	0x20	/* u32: leaf of the first one */
+#define MB_MISMATCH_SUB		0x24	/* u32: its subleaf */
 #define MB_ENTRIES		0x40	/* struct guest_cpuid[MB_MAX_ENTRIES] */
 #define MB_ENTRY_SIZE		24
 #define MB_MAX_ENTRIES		64
@@ -50,6 +55,7 @@ struct guest_cpuid {
 
 extern const unsigned char guest_code_start[], guest_code_end[];
 extern const unsigned char guest_cpuid_entry[], guest_xsetbv_entry[];
+extern const unsigned char guest_cpuid_loop_entry[];
 extern const unsigned char guest_exc_stubs[];
 #endif
 

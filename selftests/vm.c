@@ -346,6 +346,32 @@ int guest_cpuid(struct vm *vm, struct guest_cpuid *req, unsigned int n)
 	return 0;
 }
 
+int guest_cpuid_loop(struct vm *vm, const struct guest_cpuid *ref, unsigned int n,
+		     uint32_t loops, uint32_t *mismatches)
+{
+	int r;
+
+	if (n > MB_MAX_ENTRIES)
+		return -E2BIG;
+	memcpy(mbox(vm, MB_ENTRIES), ref, n * sizeof(*ref));
+	*(uint32_t *)mbox(vm, MB_COUNT) = n;
+	*(uint32_t *)mbox(vm, MB_LOOPS) = loops;
+	*(uint32_t *)mbox(vm, MB_MISMATCH) = ~0u;
+	*(uint32_t *)mbox(vm, MB_VECTOR) = ~0u;
+	r = vcpu_run_guest(vm, guest_cpuid_loop_entry);
+	if (r == GUEST_DONE_EXCEPTION)
+		fprintf(stderr, "# guest CPUID loop took vector %u\n",
+			*(uint32_t *)mbox(vm, MB_VECTOR));
+	if (r != GUEST_DONE_CPUID_LOOP)
+		return r < 0 ? r : -EIO;
+	*mismatches = *(uint32_t *)mbox(vm, MB_MISMATCH);
+	if (*mismatches)
+		fprintf(stderr, "# guest CPUID loop: %u results changed, first 0x%x.%u\n",
+			*mismatches, *(uint32_t *)mbox(vm, MB_MISMATCH_LEAF),
+			*(uint32_t *)mbox(vm, MB_MISMATCH_SUB));
+	return 0;
+}
+
 int guest_xsetbv(struct vm *vm, uint64_t xcr0, uint64_t *readback, int *vector)
 {
 	int r;

@@ -70,6 +70,13 @@ int vcpu_run_guest(struct vm *vm, const unsigned char *entry);
 /* Let the guest execute CPUID for each req[i].leaf/subleaf (n <= MB_MAX_ENTRIES). */
 int guest_cpuid(struct vm *vm, struct guest_cpuid *req, unsigned int n);
 /*
+ * Let the guest execute CPUID for each of ref[0..n) loops times, comparing
+ * every result with ref[i].regs (from guest_cpuid()).  Returns 0 and sets
+ * *mismatches (first one printed), or -errno as vcpu_run_guest().
+ */
+int guest_cpuid_loop(struct vm *vm, const struct guest_cpuid *ref, unsigned int n,
+		     uint32_t loops, uint32_t *mismatches);
+/*
  * Let the guest run XSETBV(0, xcr0).  Returns GUEST_DONE_XSETBV (then
  * *readback = XGETBV(0)) or GUEST_DONE_EXCEPTION (then *vector is set), or
  * -errno as vcpu_run_guest().

@@ -22,32 +22,47 @@ const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
 };
 
 /*
- * The leaves that hold a feature word, as constants from the table: most of
- * a VMM's CPUID entries (caches, topology, XSAVE components, brand) hold
- * none, and KVM_SET_CPUID2 looks at every entry several times.  One bit per
- * basic leaf 0-63 and per extended leaf 0x80000000-0x8000003f; a word
- * elsewhere sets pcm_word_leaves_other, which turns the filter off.
+ * The leaves that hold a feature word: most of a VMM's CPUID entries
+ * (caches, topology, XSAVE components, brand) hold none, and
+ * KVM_SET_CPUID2 looks at every entry several times.  One bit per basic
+ * leaf 0-63 and per extended leaf 0x80000000-0x8000003f; a word elsewhere
+ * sets other, which turns the filter off.
  */
-#define PCM_BASIC_BIT(l)	((l) < 64 ? 1ULL << ((l) & 63) : 0)
-#define PCM_EXT_BIT(l)							\
-	((l) >= 0x80000000U && (l) < 0x80000040U ? 1ULL << ((l) & 63) : 0)
-#define PCM_WORD(n, l, s, r) | PCM_BASIC_BIT(l)
-static const u64 pcm_word_basic = 0
-#include "pcm_features.def"
-;
-#define PCM_WORD(n, l, s, r) | PCM_EXT_BIT(l)
-static const u64 pcm_word_ext = 0
-#include "pcm_features.def"
-;
-#define PCM_WORD(n, l, s, r) | !(PCM_BASIC_BIT(l) | PCM_EXT_BIT(l))
-static const bool pcm_word_leaves_other = 0
-#include "pcm_features.def"
-;
+struct pcm_leafmap {
+	u64 basic;
+	u64 ext;
+	bool other;
+};
 
-static bool pcm_leaf_has_words(u32 leaf)
+static u64 pcm_basic_bit(u32 leaf)
 {
-	return pcm_word_leaves_other || (PCM_BASIC_BIT(leaf) & pcm_word_basic) ||
-	       (PCM_EXT_BIT(leaf) & pcm_word_ext);
+	return leaf < 64 ? 1ULL << leaf : 0;
+}
+
+static u64 pcm_ext_bit(u32 leaf)
+{
+	return leaf >= 0x80000000U && leaf < 0x80000040U ? 1ULL << (leaf & 63) : 0;
+}
+
+static void pcm_leafmap_init(struct pcm_leafmap *m)
+{
+	unsigned int w;
+
+	m->basic = 0;
+	m->ext = 0;
+	m->other = false;
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		m->basic |= pcm_basic_bit(pcm_words[w].leaf);
+		m->ext |= pcm_ext_bit(pcm_words[w].leaf);
+		m->other |= !pcm_basic_bit(pcm_words[w].leaf) &&
+			    !pcm_ext_bit(pcm_words[w].leaf);
+	}
+}
+
+static bool pcm_leaf_has_words(const struct pcm_leafmap *m, u32 leaf)
+{
+	return m->other || (pcm_basic_bit(leaf) & m->basic) ||
+	       (pcm_ext_bit(leaf) & m->ext);
 }
 
 struct pcm_dep {
@@ -182,6 +197,7 @@ void pcm_fs_known(struct pcm_fs *fs)
 	static int state;		/* 0 empty, 1 being filled, 2 filled */
 	unsigned int id;
 
+	/* Acquire: pairs with the release below, cache is complete. */
 	if (pcm_load_acquire(&state) == 2) {
 		*fs = cache;
 		return;
@@ -191,6 +207,7 @@ void pcm_fs_known(struct pcm_fs *fs)
 		pcm_fs_set(fs, id);
 	if (pcm_cmpxchg(&state, 0, 1) == 0) {
 		cache = *fs;
+		/* Release: the cache is written before it is announced. */
 		pcm_store_release(&state, 2);
 	}
 }
@@ -397,11 +414,12 @@ static int pcm_word_of(u32 leaf, u32 subleaf, unsigned int reg)
 }
 
 /* OR one CPUID result into fs, every bit of its words, known or not. */
-static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
+static void pcm_fs_add_raw(struct pcm_fs *fs, const struct pcm_leafmap *m,
+			   u32 leaf, u32 subleaf, const u32 regs[4])
 {
 	unsigned int w;
 
-	if (!pcm_leaf_has_words(leaf))
+	if (!pcm_leaf_has_words(m, leaf))
 		return;
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
 		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf)
@@ -411,9 +429,11 @@ static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 r
 void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
 {
 	struct pcm_fs one, known;
+	struct pcm_leafmap m;
 
+	pcm_leafmap_init(&m);
 	pcm_fs_zero(&one);
-	pcm_fs_add_raw(&one, leaf, subleaf, regs);
+	pcm_fs_add_raw(&one, &m, leaf, subleaf, regs);
 	pcm_fs_known(&known);
 	pcm_fs_and(&one, &one, &known);
 	pcm_fs_or(fs, fs, &one);
@@ -422,14 +442,16 @@ void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4]
 void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			 struct pcm_fs *fs)
 {
+	struct pcm_leafmap m;
 	struct pcm_fs known;
 	unsigned int i;
 
+	pcm_leafmap_init(&m);
 	pcm_fs_zero(fs);
 	for (i = 0; i < nent; i++) {
 		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
 
-		pcm_fs_add_raw(fs, e[i].function, e[i].index, regs);
+		pcm_fs_add_raw(fs, &m, e[i].function, e[i].index, regs);
 	}
 	/* The table's bits only; computed once, not per entry. */
 	pcm_fs_known(&known);
@@ -468,7 +490,8 @@ static bool pcm_leaf_hidden(u32 leaf, const struct pcm_fs *allow)
 
 /* pcm_mask_regs() for a table: allow is not all, comps its components. */
 static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
-			 const struct pcm_fs *allow, u64 comps)
+			 const struct pcm_fs *allow, u64 comps,
+			 const struct pcm_leafmap *m)
 {
 	u32 old[4] = { regs[0], regs[1], regs[2], regs[3] };
 	unsigned int reg;
@@ -479,7 +502,7 @@ static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
 		goto out;
 	}
 
-	for (reg = 0; reg < 4 && pcm_leaf_has_words(leaf); reg++) {
+	for (reg = 0; reg < 4 && pcm_leaf_has_words(m, leaf); reg++) {
 		w = pcm_word_of(leaf, subleaf, reg);
 		if (w < 0)
 			continue;
@@ -519,10 +542,13 @@ out:
 
 bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
 {
+	struct pcm_leafmap m;
+
 	/* Mode "off": nothing to hide, not even bits outside the table. */
 	if (pcm_fs_all(allow))
 		return false;
-	return pcm_mask_one(leaf, subleaf, regs, allow, pcm_xcomp_allowed(allow));
+	pcm_leafmap_init(&m);
+	return pcm_mask_one(leaf, subleaf, regs, allow, pcm_xcomp_allowed(allow), &m);
 }
 
 static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
@@ -603,6 +629,7 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 			   const struct pcm_fs *allow, const struct pcm_fs *have)
 {
 	struct pcm_fs eff, known;
+	struct pcm_leafmap m;
 	bool changed = false;
 	unsigned int i;
 	u64 comps;
@@ -622,10 +649,11 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 
 	/* allow is not all, so neither is eff: pcm_mask_one() needs no check. */
 	comps = pcm_xcomp_allowed(&eff);
+	pcm_leafmap_init(&m);
 	for (i = 0; i < nent; i++) {
 		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
 
-		if (!pcm_mask_one(e[i].function, e[i].index, regs, &eff, comps))
+		if (!pcm_mask_one(e[i].function, e[i].index, regs, &eff, comps, &m))
 			continue;
 		e[i].eax = regs[0];
 		e[i].ebx = regs[1];

@@ -25,21 +25,46 @@ typedef __u32 u32;
 typedef __u64 u64;
 #endif
 
-/* For the caches of pcm_model.c, which the kernel fills from any CPU. */
+/*
+ * For the caches of pcm_model.c, which the kernel fills from any CPU: an
+ * int state published with release, read with acquire.
+ */
 #ifdef __KERNEL__
 #include <asm/barrier.h>
 #include <linux/atomic.h>
-#define pcm_load_acquire(p)		smp_load_acquire(p)
-#define pcm_store_release(p, v)		smp_store_release(p, v)
-#define pcm_cmpxchg(p, old, new)	cmpxchg(p, old, new)
+static inline int pcm_load_acquire(const int *p)
+{
+	/* pairs with pcm_store_release() */
+	return smp_load_acquire(p);
+}
+
+static inline void pcm_store_release(int *p, int v)
+{
+	/* pairs with pcm_load_acquire() */
+	smp_store_release(p, v);
+}
+
+static inline int pcm_cmpxchg(int *p, int old, int new)
+{
+	return cmpxchg(p, old, new);
+}
 #else
-#define pcm_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define pcm_store_release(p, v)		__atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define pcm_cmpxchg(p, old, new)	__extension__({			\
-	__typeof__(*(p)) __o = (old);					\
-	__atomic_compare_exchange_n(p, &__o, new, 0, __ATOMIC_ACQ_REL,	\
-				    __ATOMIC_ACQUIRE);			\
-	__o; })
+static inline int pcm_load_acquire(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void pcm_store_release(int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline int pcm_cmpxchg(int *p, int old, int new)
+{
+	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	return old;
+}
 #endif
 
 #include <linux/pcm_kvm.h>

@@ -269,7 +269,7 @@ static int __printf(1, 2) usage_error(const char *fmt, ...)
 /* The first level of a feature: "-" for a class that passes through. */
 static void json_str(const char *s);
 static void json_fs(const struct pcm_fs *fs);
-static int cmd_host(int argc, char **argv);
+static int dump_profile_json(const char *path);
 
 /* Remove every FLAG from argv; true if there was one. */
 static bool take_flag(int *argc, char **argv, const char *flag)
@@ -711,12 +711,10 @@ static int cmd_decode(int argc, char **argv)
 	size_t n;
 
 	if (take_flag(&argc, argv, "--json")) {
-		char *hv[] = { "host", "--from-cpuid", argv[2], "--json", NULL };
-
 		if (argc != 3 || strcmp(argv[1], "--from-cpuid"))
 			return usage_error("usage: pcmctl decode --from-cpuid FILE [--json]");
 		/* the machine-readable decode is the host profile of the dump */
-		return cmd_host(4, hv);
+		return dump_profile_json(argv[2]);
 	}
 	if (argc != 3 || strcmp(argv[1], "--from-cpuid"))
 		return usage_error("usage: pcmctl decode --from-cpuid FILE [--json]");
@@ -2329,6 +2327,16 @@ static int profile_load(const char *path, struct profile *p)
 	return ret;
 }
 
+static int dump_profile_json(const char *path)
+{
+	struct profile p;
+	int ret = profile_from_dump(path, &p);
+
+	if (!ret)
+		profile_json(&p);
+	return ret;
+}
+
 #define HOST_USAGE "usage: pcmctl host [--identity | --json | --from-cpuid FILE [--json]]"
 
 static int cmd_host(int argc, char **argv)
@@ -2622,20 +2630,26 @@ static int jp_string(struct jp *j, char **out)
 				goto bad;
 			c = *j->s++;
 			switch (c) {
-			case '"': case '\\': case '/':
+			case '"':
+			case '\\':
+			case '/':
 				break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' :
+				    c == 'r' ? '\r' : '\t';
+				break;
 			case 'u':
 				if (j->end - j->s < 4 || sscanf(j->s, "%4x", &u) != 1 ||
 				    !isxdigit((unsigned char)j->s[3]))
 					goto bad;
 				j->s += 4;
 				/* identities are ASCII; anything else is kept visible */
-				c = (u >= 0x20 && u < 0x7f) || u == '\n' || u == '\t' ? (char)u : '?';
+				c = (u >= 0x20 && u < 0x7f) || u == '\n' || u == '\t' ?
+				    (char)u : '?';
 				break;
 			default:
 				goto bad;
@@ -2704,7 +2718,7 @@ static int jp_value(struct jp *j, int depth, struct vm_refs *r);
 static int jp_object(struct jp *j, int depth, struct vm_refs *r)
 {
 	char *key, *id = NULL, *identity = NULL;
-	int ret = 0;
+	int ret;
 
 	j->s++;
 	jp_ws(j);

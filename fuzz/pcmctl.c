@@ -419,6 +419,7 @@ static void fz_parse(const struct input *in)
 	char *copy, *joined;
 	size_t n = in->len[0], i, len = 0;
 	int argc = 2, ret;
+	bool json = false;
 
 	copy = malloc(n + 1);
 	joined = malloc(n + 2);
@@ -429,11 +430,17 @@ static void fz_parse(const struct input *in)
 	argv[1] = "parse";
 	for (i = 0; i <= n && argc < 2 + 64; i += strlen(copy + i) + 1) {
 		argv[argc++] = copy + i;
-		len += sprintf(joined + len, "%s ", copy + i);
+		/* --json anywhere is pcmctl's flag, not a list word */
+		if (!strcmp(copy + i, "--json"))
+			json = true;
+		else
+			len += sprintf(joined + len, "%s ", copy + i);
 	}
 	argv[argc] = NULL;
 	ret = fz_run(argc, argv);
-	if (!ret) {
+	if (!ret && json) {
+		fz_json(&out);
+	} else if (!ret) {
 		FUZZ_CHECK(!pcm_fs_parse(joined, len, &want, NULL, NULL));
 		n = strcspn(out.p, "\n");
 		fz_list(out.p, n, &got);

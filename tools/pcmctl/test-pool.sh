@@ -34,44 +34,9 @@ top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
 	top=$(cd "$here/../.." && pwd -P)
 cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
 
-n=0
-passed=0
-failed=0
-skipped=0
-
-ok() {		# ok DESC
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESC [DIAGNOSTIC...]
-	local d=$1 line
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-}
-
-skip() {	# skip DESC REASON
-	n=$((n + 1))
-	skipped=$((skipped + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-note() {
-	printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-finish() {
-	echo "1..$n"
-	echo "pool: $passed passed, $failed failed, $skipped skipped"
-	[ "$failed" -eq 0 ]
-	exit
-}
+TAP_NAME=pool
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 
 # result DESC PROBLEM...: pass when no PROBLEM is given (all empty).
 result() {
@@ -90,13 +55,13 @@ result() {
 if [ -z "${PCMCTL:-}" ]; then
 	if ! make -C "$here" -s pcmctl >&2; then
 		not_ok "pcmctl builds"
-		finish
+		tap_finish
 	fi
 	PCMCTL=$here/pcmctl
 fi
 if [ ! -d "$cpuid_dir" ]; then
 	skip "pool tests on real dumps" "no dump directory $cpuid_dir"
-	finish
+	tap_finish
 fi
 
 tmp=$(mktemp -d)
@@ -167,7 +132,7 @@ declare -A fidx=()
 run features
 if [ "$rc" -ne 0 ]; then
 	not_ok "pcmctl features runs" "exit status $rc" "$err"
-	finish
+	tap_finish
 fi
 bad=()
 while read -r name _ loc regbit class level needs; do
@@ -190,7 +155,7 @@ done <<<"$out"
 nfeat=${#fname[@]}
 if [ "${#bad[@]}" -ne 0 ] || [ "$nfeat" -lt 100 ]; then
 	not_ok "pcmctl features: the table parses" "rows: $nfeat" "bad: ${bad[*]:-}"
-	finish
+	tap_finish
 fi
 
 of_class() {	# of_class CLASS: the names of that class, table order
@@ -342,7 +307,7 @@ done
 shopt -u nullglob
 if [ "${#hosts[@]}" -eq 0 ]; then
 	skip "pool tests on real dumps" "no readable *.cpuid in $cpuid_dir"
-	finish
+	tap_finish
 fi
 
 dump() { echo "$cpuid_dir/$1.cpuid"; }
@@ -847,7 +812,7 @@ fi
 
 if ! command -v python3 >/dev/null 2>&1; then
 	skip "JSON output" "python3 not installed"
-	finish
+	tap_finish
 fi
 
 # The JSON of baseline --explain --json, as the text's lines (held back and
@@ -942,4 +907,4 @@ for b in "${hosts[@]}"; do
 done
 result "host --from-cpuid --json: parses and matches the text, ${#hosts[@]} dumps" "$probs"
 
-finish
+tap_finish

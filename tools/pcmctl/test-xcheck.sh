@@ -45,67 +45,32 @@ cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
 cpuid=${CPUID:-cpuid}
 verbose=${XCHECK_VERBOSE:-0}
 
-n=0
-passed=0
-failed=0
-skipped=0
-
-ok() {		# ok DESC
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESC [DIAGNOSTIC...]
-	local d=$1 line
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-}
-
-skip() {	# skip DESC REASON
-	n=$((n + 1))
-	skipped=$((skipped + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-note() {
-	printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-finish() {
-	echo "1..$n"
-	echo "xcheck: $passed passed, $failed failed, $skipped skipped"
-	[ "$failed" -eq 0 ]
-	exit
-}
+TAP_NAME=xcheck
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 
 if [ -z "${PCMCTL:-}" ]; then
 	if ! make -C "$here" -s pcmctl >&2; then
 		not_ok "pcmctl builds"
-		finish
+		tap_finish
 	fi
 	PCMCTL=$here/pcmctl
 fi
 
 if ! command -v "$cpuid" >/dev/null 2>&1; then
 	skip "cross-check with cpuid -f" "'$cpuid' not installed (Debian package cpuid)"
-	finish
+	tap_finish
 fi
 if [ ! -d "$cpuid_dir" ]; then
 	skip "cross-check with cpuid -f" "no dump directory $cpuid_dir"
-	finish
+	tap_finish
 fi
 shopt -s nullglob
 dumps=("$cpuid_dir"/*.cpuid)
 shopt -u nullglob
 if [ "${#dumps[@]}" -eq 0 ]; then
 	skip "cross-check with cpuid -f" "no *.cpuid file in $cpuid_dir"
-	finish
+	tap_finish
 fi
 
 tmp=$(mktemp -d)
@@ -173,11 +138,11 @@ declare -A known=()
 for f in "${fname[@]}"; do known[$f]=1; done
 if [ "$rc" -ne 0 ]; then
 	not_ok "pcmctl features runs" "exit status $rc" "$(<"$tmp/err")"
-	finish
+	tap_finish
 elif [ "${#bad[@]}" -ne 0 ] || [ "$nfeat" -lt 100 ]; then
 	not_ok "pcmctl features: every row has a CPUID location" \
 		"rows parsed: $nfeat" "unparsed: ${bad[*]:-none}"
-	finish
+	tap_finish
 else
 	ok "pcmctl features: $nfeat features, each with a CPUID location"
 fi
@@ -373,4 +338,4 @@ done
 
 note "bits compared over all dumps: $total_agree"
 
-finish
+tap_finish

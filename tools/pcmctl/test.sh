@@ -22,7 +22,7 @@
 #   PCMCTL_CPUID_DIR   the dump directory (default: ../shared/cpuid)
 #
 # Many checks are single-quoted strings for eval, expanded when they run.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2317
 
 set -u
 
@@ -43,37 +43,9 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-passed=0
-failed=0
-skipped=0
-
-ok() {		# ok DESC: record a pass
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESC [DIAGNOSTIC...]: record a failure
-	local d=$1 line
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-}
-
-skip() {	# skip DESC REASON
-	n=$((n + 1))
-	skipped=$((skipped + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-note() {
-	printf '%s\n' "$*" | sed 's/^/# /'
-}
+TAP_NAME=pcmctl
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 
 # run ARGS...: run pcmctl, leaving $out, $err and $rc.
 run() {
@@ -1240,6 +1212,4 @@ assert [(b[\"vm\"], b[\"host\"], b[\"missing\"]) for b in d[\"blocked\"]] == \
 	expect "--vms with cut JSON: says where" 1 "" "not the JSON of .pcmctl vms --json.: .* at byte"
 fi
 
-echo "1..$n"
-echo "pcmctl: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+tap_finish

@@ -1170,8 +1170,10 @@ else
 		"odd hosts out: zen \(AuthenticAMD\)$"
 
 	# Running VMs (pcmctl vms --json of each host): who could not move.
+	# shellcheck disable=SC2086 # word lists
 	mkid GenuineIntel baseline 46 $base pni ssse3 sse4_1 sse4_2 popcnt avx2 bmi2 \
 		>"$tmp/vm-a"
+	# shellcheck disable=SC2086
 	mkid GenuineIntel x86-64-v2 46 $base pni ssse3 sse4_1 sse4_2 popcnt >"$tmp/vm-b"
 	python3 -c '
 import json, sys

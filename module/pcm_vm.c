@@ -38,6 +38,8 @@ static struct pcm_policy __rcu *pcm_default_policy;
 static DEFINE_SPINLOCK(pcm_default_policy_lock);
 
 static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size);
+static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
+			    const struct pcm_fs *allow);
 
 static struct pcm_vm *to_vm(struct kobject *kobj)
 {
@@ -378,12 +380,7 @@ void pcm_vm_destroyed(struct kvm *kvm)
 
 	raw_spin_lock(&vm->lock);
 	vm->dead = true;
-	if (vm->exit_needed) {
-		write_seqcount_begin(&vm->exit_seq);
-		vm->exit_needed = false;
-		write_seqcount_end(&vm->exit_seq);
-		pcm_exit_hook_put();
-	}
+	pcm_vm_set_exit(vm, false, NULL);
 	queue_work(pcm_wq, &vm->del_work);
 	raw_spin_unlock(&vm->lock);
 }
@@ -464,6 +461,24 @@ unsigned int pcm_vm_mode(struct pcm_vm *vm)
 	return mode;
 }
 
+/*
+ * Publish a VM's exit-path mask (allow NULL: keep the old one) and keep the
+ * exit probe's count of VMs that need it; caller holds vm->lock.
+ */
+static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
+			    const struct pcm_fs *allow)
+{
+	if (needed && !vm->exit_needed)
+		pcm_exit_hook_ref();
+	else if (!needed && vm->exit_needed)
+		pcm_exit_hook_put();
+	write_seqcount_begin(&vm->exit_seq);
+	vm->exit_needed = needed;
+	if (allow)
+		vm->exit_allow = *allow;
+	write_seqcount_end(&vm->exit_seq);
+}
+
 void pcm_vm_update_exit(struct pcm_vm *vm)
 {
 	struct pcm_policy *pol;
@@ -488,14 +503,7 @@ void pcm_vm_update_exit(struct pcm_vm *vm)
 		for (i = 0; i < PCM_KVM_NWORDS; i++)
 			eff.words[i] |= pol->allow.words[i] & ~known.words[i];
 	}
-	if (needed && !vm->exit_needed)
-		pcm_exit_hook_ref();
-	else if (!needed && vm->exit_needed)
-		pcm_exit_hook_put();
-	write_seqcount_begin(&vm->exit_seq);
-	vm->exit_needed = needed;
-	vm->exit_allow = eff;
-	write_seqcount_end(&vm->exit_seq);
+	pcm_vm_set_exit(vm, needed, &eff);
 }
 
 bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)

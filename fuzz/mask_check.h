@@ -8,6 +8,8 @@
  * - XCR0 components only of allowed features;
  * - masking only clears bits (two derived numbers may only shrink);
  * - masking twice changes nothing; mode off changes nothing;
+ * - pcm_mask_entries_have() (KVM_SET_CPUID2's) masks the same and returns
+ *   the features of the result;
  * - a VM so masked passes the destination check on its own host.
  *
  * Shared by the cpuid_dump (tables from text) and mask_entries (binary
@@ -74,7 +76,7 @@ static void mask_check(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 	size_t bytes = (size_t)nent * sizeof(*e);
 	struct kvm_cpuid_entry2 *m = malloc(bytes ? bytes : 1);
 	struct kvm_cpuid_entry2 *again = malloc(bytes ? bytes : 1);
-	struct pcm_fs allow, seen, have;
+	struct pcm_fs allow, seen, have, seen_have;
 	unsigned int i;
 	bool changed;
 	u64 xcr0;
@@ -92,6 +94,14 @@ static void mask_check(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 	pcm_fs_from_entries(e, nent, &have);
 	pcm_fs_from_entries(m, nent, &seen);
 	FUZZ_CHECK(pcm_fs_subset(&seen, &have));
+
+	/* KVM_SET_CPUID2's way: the same table, its features in one pass. */
+	memcpy(again, e, bytes);
+	FUZZ_CHECK(pcm_mask_entries_have(again, nent, &allow, &have, &seen_have) == changed &&
+		   !memcmp(again, m, bytes), "%s: pcm_mask_entries_have() differs",
+		   pcm_mode_name(mode));
+	FUZZ_CHECK(pcm_fs_equal(&seen_have, &seen), "%s: the features it returns are wrong",
+		   pcm_mode_name(mode));
 	if (mode != PCM_KVM_MODE_OFF) {
 		FUZZ_CHECK(pcm_fs_subset(&seen, &allow), "%s: a hidden feature is visible",
 			   pcm_mode_name(mode));

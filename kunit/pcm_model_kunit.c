@@ -593,6 +593,24 @@ static void t_table_deps_acyclic(struct kunit *test)
 }
 
 /*
+ * pcm_fs_close() makes one pass over the dependencies in table order: what
+ * a feature needs must have its own dependencies listed before.
+ */
+static void t_table_deps_order(struct kunit *test)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < ARRAY_SIZE(t_deps); i++)
+		for (k = i + 1; k < ARRAY_SIZE(t_deps); k++)
+			KUNIT_EXPECT_NE_MSG(test, t_deps[k].id, t_deps[i].need,
+					    "PCM_DEPENDS(%s, %s) must come before PCM_DEPENDS(%s, %s)",
+					    pcm_features[t_deps[k].id].name,
+					    pcm_features[t_deps[k].need].name,
+					    pcm_features[t_deps[i].id].name,
+					    pcm_features[t_deps[i].need].name);
+}
+
+/*
  * A feature's dependencies are allowed at a level <= its own, so a named
  * mode never needs its closure to drop one of its own level's features.
  */
@@ -687,6 +705,7 @@ static struct kunit_case pcm_model_table_cases[] = {
 	KUNIT_CASE(t_table_sdm_bits),
 	KUNIT_CASE(t_table_classes),
 	KUNIT_CASE(t_table_deps_acyclic),
+	KUNIT_CASE(t_table_deps_order),
 	KUNIT_CASE(t_table_deps_levels),
 	KUNIT_CASE(t_table_xcomp_and_leaves),
 	{}
@@ -1994,6 +2013,79 @@ static void t_mask_off_spr(struct kunit *test)
 	t_expect_reg(test, "off", e, n, 0x7, 2, PCM_KVM_EDX, D72_SPR);
 }
 
+/* Mode baseline with the features of base, less one (-1: none). */
+static void t_allow_but(struct kunit *test, const struct pcm_fs *base, int drop,
+			struct pcm_fs *allow)
+{
+	struct pcm_fs b = *base;
+
+	if (drop >= 0)
+		pcm_fs_clear(&b, drop);
+	KUNIT_ASSERT_EQ(test, pcm_mode_allow(PCM_KVM_MODE_BASELINE, &b, allow), 0);
+}
+
+/*
+ * KVM_SET_CPUID2 masks with pcm_mask_entries_have(), which also returns the
+ * features of the result, so the identity needs no second scan: the table
+ * must be pcm_mask_entries()'s, the features pcm_fs_from_entries()'s.  The
+ * last table has a 7.1 beyond the VMM's own leaf-7 maximum, whose EAX
+ * pcm_fix_leaf7_max() clears after the masking pass.
+ */
+static void t_mask_have_seen(struct kunit *test)
+{
+	static const unsigned int modes[] = T_NAMED_MODES;
+	static const struct kvm_cpuid_entry2 t_7_1_beyond[] = {
+		T_ENT(0x1, 0, 0, 0x000806f8, 0x00800800, C1_CLX, D1_BASE),
+		T_ENT(0x7, 0, T_IDX, 0, B7_AVX2, 0, 0),
+		T_ENT(0x7, 1, T_IDX, A71_AVX_VNNI, 0, 0, 0),
+	};
+	static const struct {
+		const struct kvm_cpuid_entry2 *e;
+		unsigned int n;
+	} tables[] = {
+		{ t_clx, ARRAY_SIZE(t_clx) },
+		{ t_spr, ARRAY_SIZE(t_spr) },
+		{ t_rome, ARRAY_SIZE(t_rome) },
+		{ t_7_1_beyond, ARRAY_SIZE(t_7_1_beyond) },
+	};
+	struct pcm_fs allow, have, seen, want;
+	struct kvm_cpuid_entry2 *a, *b;
+	unsigned int t, i, n;
+	bool changed;
+	u32 ra[4];
+
+	for (t = 0; t < ARRAY_SIZE(tables); t++) {
+		n = tables[t].n;
+		pcm_fs_from_entries(tables[t].e, n, &have);
+		for (i = 0; i < ARRAY_SIZE(modes) + 2; i++) {
+			/* the named modes; all the table has; all but pclmulqdq */
+			if (i < ARRAY_SIZE(modes))
+				t_allow(test, modes[i], &allow);
+			else
+				t_allow_but(test, &have, i > ARRAY_SIZE(modes) ?
+					    PCM_F_PCLMULQDQ : -1, &allow);
+			a = t_dup(test, tables[t].e, n);
+			b = t_dup(test, tables[t].e, n);
+			changed = pcm_mask_entries(a, n, &allow);
+			KUNIT_EXPECT_EQ_MSG(test, pcm_mask_entries_have(b, n, &allow, &have,
+									&seen),
+					    changed, "table %u mode %u", t, i);
+			KUNIT_EXPECT_MEMEQ_MSG(test, b, a, n * sizeof(*a),
+					       "table %u mode %u", t, i);
+			pcm_fs_from_entries(a, n, &want);
+			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_equal(&seen, &want),
+					      "table %u mode %u: features", t, i);
+		}
+	}
+	/* The case the last table is for: masking keeps 7.1, the fix clears it. */
+	n = ARRAY_SIZE(t_7_1_beyond);
+	a = t_dup(test, t_7_1_beyond, n);
+	t_get(t_find(test, a, n, 0x7, 1), ra);
+	KUNIT_EXPECT_FALSE(test, pcm_mask_regs(0x7, 1, ra, &allow));
+	KUNIT_EXPECT_TRUE(test, pcm_mask_entries(a, n, &allow));
+	t_expect_reg(test, "all but pclmulqdq", a, n, 0x7, 1, PCM_KVM_EAX, 0);
+}
+
 /*
  * With the "off" allow-list (every bit set) pcm_mask_regs() changes nothing,
  * not even sub-leaves the table has no word for or XSAVE components it has
@@ -2198,6 +2290,7 @@ static struct kunit_case pcm_model_mask_cases[] = {
 	KUNIT_CASE(t_mask_clx_v4),
 	KUNIT_CASE(t_mask_deterministic),
 	KUNIT_CASE(t_mask_regs_vs_entries),
+	KUNIT_CASE(t_mask_have_seen),
 	KUNIT_CASE(t_mask_vmm_inconsistent),
 	KUNIT_CASE(t_mask_off_clx),
 	KUNIT_CASE(t_mask_off_spr),

@@ -98,6 +98,7 @@ static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
 	struct kvm_cpuid_entry2 *e2 = (struct kvm_cpuid_entry2 *)regs->si;
 	int nent = (int)regs->dx;
 	struct pcm_policy *pol;
+	struct pcm_fs seen;
 	struct pcm_vm *vm;
 
 	if (nent <= 0)
@@ -119,9 +120,11 @@ static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
 		vm->stored_masked = !pcm_fs_all(&pol->allow);
 		vm->set_allow = pol->allow;
 	}
+	seen = vm->requested;
 	if (vm->stored_masked)
-		pcm_mask_entries_have(e2, nent, &vm->set_allow, &vm->requested);
-	pcm_identity_from_entries(e2, nent, &vm->id_base);
+		pcm_mask_entries_have(e2, nent, &vm->set_allow, &vm->requested,
+				      &seen);
+	pcm_identity_from_entries_have(e2, nent, &seen, &vm->id_base);
 	pcm_vm_update_exit(vm);
 	pcm_vm_update_verdict(vm);
 	raw_spin_unlock(&vm->lock);

@@ -21,10 +21,20 @@ static void pcm_hw_fs(struct pcm_fs *fs)
 void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			       struct pcm_kvm_identity *id)
 {
+	struct pcm_fs have;
+
+	pcm_fs_from_entries(e, nent, &have);
+	pcm_identity_from_entries_have(e, nent, &have, id);
+}
+
+void pcm_identity_from_entries_have(const struct kvm_cpuid_entry2 *e,
+				    unsigned int nent, const struct pcm_fs *have,
+				    struct pcm_kvm_identity *id)
+{
 	unsigned int i;
 
 	memset(id, 0, sizeof(*id));
-	pcm_fs_from_entries(e, nent, &id->features);
+	id->features = *have;
 	for (i = 0; i < nent; i++) {
 		if (e[i].function == 0) {
 			id->max_basic_leaf = e[i].eax;

@@ -22,16 +22,18 @@ const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
 };
 
 /*
- * The leaves that hold a feature word: most of a VMM's CPUID entries
- * (caches, topology, XSAVE components, brand) hold none, and
- * KVM_SET_CPUID2 looks at every entry several times.  One bit per basic
- * leaf 0-63 and per extended leaf 0x80000000-0x8000003f; a word elsewhere
- * sets other, which turns the filter off.
+ * A set of CPUID leaves: one bit per basic leaf 0-63 and per extended leaf
+ * 0x80000000-0x8000003f.  A leaf elsewhere sets other, which makes the set
+ * answer yes for every leaf: callers use it as a filter, then look closer.
+ * KVM_SET_CPUID2 looks at every entry of a VMM's table several times, and
+ * most entries (caches, topology, XSAVE components, brand) hold no feature
+ * word; the filter keeps those loops short.
  */
 struct pcm_leafmap {
 	u64 basic;
 	u64 ext;
 	bool other;
+	u32 max_subleaf;	/* highest sub-leaf added (feature words) */
 };
 
 static u64 pcm_basic_bit(u32 leaf)
@@ -44,25 +46,39 @@ static u64 pcm_ext_bit(u32 leaf)
 	return leaf >= 0x80000000U && leaf < 0x80000040U ? 1ULL << (leaf & 63) : 0;
 }
 
-static void pcm_leafmap_init(struct pcm_leafmap *m)
+static void pcm_leafmap_add(struct pcm_leafmap *m, u32 leaf, u32 subleaf)
+{
+	m->basic |= pcm_basic_bit(leaf);
+	m->ext |= pcm_ext_bit(leaf);
+	m->other |= !pcm_basic_bit(leaf) && !pcm_ext_bit(leaf);
+	if (subleaf > m->max_subleaf)
+		m->max_subleaf = subleaf;
+}
+
+static bool pcm_leafmap_has(const struct pcm_leafmap *m, u32 leaf)
+{
+	if (m->other)
+		return true;
+	if (leaf < 64)
+		return m->basic >> leaf & 1;
+	if (leaf - 0x80000000U < 64)
+		return m->ext >> (leaf - 0x80000000U) & 1;
+	return false;
+}
+
+/* The leaves (and sub-leaves) that hold a feature word. */
+static void pcm_leafmap_words(struct pcm_leafmap *m)
 {
 	unsigned int w;
 
-	m->basic = 0;
-	m->ext = 0;
-	m->other = false;
-	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
-		m->basic |= pcm_basic_bit(pcm_words[w].leaf);
-		m->ext |= pcm_ext_bit(pcm_words[w].leaf);
-		m->other |= !pcm_basic_bit(pcm_words[w].leaf) &&
-			    !pcm_ext_bit(pcm_words[w].leaf);
-	}
+	memset(m, 0, sizeof(*m));
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
+		pcm_leafmap_add(m, pcm_words[w].leaf, pcm_words[w].subleaf);
 }
 
-static bool pcm_leaf_has_words(const struct pcm_leafmap *m, u32 leaf)
+static bool pcm_leaf_has_words(const struct pcm_leafmap *m, u32 leaf, u32 subleaf)
 {
-	return m->other || (pcm_basic_bit(leaf) & m->basic) ||
-	       (pcm_ext_bit(leaf) & m->ext);
+	return subleaf <= m->max_subleaf && pcm_leafmap_has(m, leaf);
 }
 
 struct pcm_dep {
@@ -222,22 +238,19 @@ void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
 			pcm_fs_set(fs, id);
 }
 
+/*
+ * One pass: pcm_features.def lists what a feature needs before the feature
+ * needs it (KUnit's t_table_deps_order), so whether a needed feature stays
+ * is settled by the time a dependency on it is looked at.
+ */
 void pcm_fs_close(struct pcm_fs *fs)
 {
-	bool changed = true;
 	unsigned int i;
 
-	/* Each pass clears at least one feature, so this ends. */
-	while (changed) {
-		changed = false;
-		for (i = 0; i < ARRAY_LEN(pcm_deps); i++) {
-			if (pcm_fs_test(fs, pcm_deps[i].id) &&
-			    !pcm_fs_test(fs, pcm_deps[i].need)) {
-				pcm_fs_clear(fs, pcm_deps[i].id);
-				changed = true;
-			}
-		}
-	}
+	for (i = 0; i < ARRAY_LEN(pcm_deps); i++)
+		if (pcm_fs_test(fs, pcm_deps[i].id) &&
+		    !pcm_fs_test(fs, pcm_deps[i].need))
+			pcm_fs_clear(fs, pcm_deps[i].id);
 }
 
 static char pcm_norm(char c)
@@ -402,25 +415,12 @@ unsigned int pcm_fs_level(const struct pcm_fs *fs)
 	return best;
 }
 
-static int pcm_word_of(u32 leaf, u32 subleaf, unsigned int reg)
-{
-	unsigned int w;
-
-	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
-		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf &&
-		    pcm_words[w].reg == reg)
-			return w;
-	return -1;
-}
-
 /* OR one CPUID result into fs, every bit of its words, known or not. */
-static void pcm_fs_add_raw(struct pcm_fs *fs, const struct pcm_leafmap *m,
-			   u32 leaf, u32 subleaf, const u32 regs[4])
+static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf,
+			   const u32 regs[4])
 {
 	unsigned int w;
 
-	if (!pcm_leaf_has_words(m, leaf))
-		return;
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
 		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf)
 			fs->words[w] |= regs[pcm_words[w].reg];
@@ -429,11 +429,9 @@ static void pcm_fs_add_raw(struct pcm_fs *fs, const struct pcm_leafmap *m,
 void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4])
 {
 	struct pcm_fs one, known;
-	struct pcm_leafmap m;
 
-	pcm_leafmap_init(&m);
 	pcm_fs_zero(&one);
-	pcm_fs_add_raw(&one, &m, leaf, subleaf, regs);
+	pcm_fs_add_raw(&one, leaf, subleaf, regs);
 	pcm_fs_known(&known);
 	pcm_fs_and(&one, &one, &known);
 	pcm_fs_or(fs, fs, &one);
@@ -446,12 +444,13 @@ void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 	struct pcm_fs known;
 	unsigned int i;
 
-	pcm_leafmap_init(&m);
+	pcm_leafmap_words(&m);
 	pcm_fs_zero(fs);
 	for (i = 0; i < nent; i++) {
 		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
 
-		pcm_fs_add_raw(fs, &m, e[i].function, e[i].index, regs);
+		if (pcm_leaf_has_words(&m, e[i].function, e[i].index))
+			pcm_fs_add_raw(fs, e[i].function, e[i].index, regs);
 	}
 	/* The table's bits only; computed once, not per entry. */
 	pcm_fs_known(&known);
@@ -488,30 +487,33 @@ static bool pcm_leaf_hidden(u32 leaf, const struct pcm_fs *allow)
 	return false;
 }
 
-/* pcm_mask_regs() for a table: allow is not all, comps its components. */
+/* The leaves an allow-list empties: their owner is not allowed. */
+static void pcm_leafmap_hidden(struct pcm_leafmap *m, const struct pcm_fs *allow)
+{
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < ARRAY_LEN(pcm_leaf_owners); i++)
+		if (!pcm_fs_test(allow, pcm_leaf_owners[i].id))
+			pcm_leafmap_add(m, pcm_leaf_owners[i].key, 0);
+}
+
+/*
+ * pcm_mask_regs() for a table: allow is not all, comps its components,
+ * hidden whether the leaf's owner is hidden, m the leaves with words (NULL:
+ * look at every word).  The words of the result are OR-ed into seen, if not
+ * NULL.
+ */
 static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
-			 const struct pcm_fs *allow, u64 comps,
-			 const struct pcm_leafmap *m)
+			 const struct pcm_fs *allow, u64 comps, bool hidden,
+			 const struct pcm_leafmap *m, struct pcm_fs *seen)
 {
 	u32 old[4] = { regs[0], regs[1], regs[2], regs[3] };
-	unsigned int reg;
-	int w;
+	unsigned int w;
 
-	if (pcm_leaf_hidden(leaf, allow)) {
+	if (hidden) {
 		memset(regs, 0, 4 * sizeof(u32));
 		goto out;
-	}
-
-	for (reg = 0; reg < 4 && pcm_leaf_has_words(m, leaf); reg++) {
-		w = pcm_word_of(leaf, subleaf, reg);
-		if (w < 0)
-			continue;
-		if (w == PCM_KVM_W_8000_0001_EDX)
-			regs[reg] &= allow->words[w] |
-				     (allow->words[PCM_KVM_W_1_EDX] &
-				      PCM_AMD_MIRROR_8000_0001_EDX);
-		else
-			regs[reg] &= allow->words[w];
 	}
 
 	switch (leaf) {
@@ -536,19 +538,35 @@ static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
 		}
 		break;
 	}
+
+	/* Last, so that the words are final when seen takes them. */
+	if (m && !pcm_leaf_has_words(m, leaf, subleaf))
+		goto out;
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		u32 keep = allow->words[w];
+
+		if (pcm_words[w].leaf != leaf || pcm_words[w].subleaf != subleaf)
+			continue;
+		if (w == PCM_KVM_W_8000_0001_EDX)
+			keep |= allow->words[PCM_KVM_W_1_EDX] &
+				PCM_AMD_MIRROR_8000_0001_EDX;
+		regs[pcm_words[w].reg] &= keep;
+		if (seen)
+			seen->words[w] |= regs[pcm_words[w].reg];
+	}
 out:
 	return memcmp(old, regs, sizeof(old)) != 0;
 }
 
 bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
 {
-	struct pcm_leafmap m;
-
 	/* Mode "off": nothing to hide, not even bits outside the table. */
 	if (pcm_fs_all(allow))
 		return false;
-	pcm_leafmap_init(&m);
-	return pcm_mask_one(leaf, subleaf, regs, allow, pcm_xcomp_allowed(allow), &m);
+	/* The guest's CPUID exit when masked late: only leaf 0xD uses comps. */
+	return pcm_mask_one(leaf, subleaf, regs, allow,
+			    leaf == 0xd ? pcm_xcomp_allowed(allow) : 0,
+			    pcm_leaf_hidden(leaf, allow), NULL, NULL);
 }
 
 static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
@@ -562,13 +580,15 @@ static struct kvm_cpuid_entry2 *pcm_find(struct kvm_cpuid_entry2 *e,
 	return NULL;
 }
 
-static void pcm_fix_leaf7_max(struct kvm_cpuid_entry2 *e, unsigned int nent)
+/* Returns true if it changed a feature word (7.1 EAX). */
+static bool pcm_fix_leaf7_max(struct kvm_cpuid_entry2 *e, unsigned int nent)
 {
 	struct kvm_cpuid_entry2 *l7 = pcm_find(e, nent, 7, 0), *s;
+	bool word_changed = false;
 	u32 max = 0, i;
 
 	if (!l7)
-		return;
+		return false;
 	/*
 	 * The highest sub-leaf up to the VMM's maximum that still holds a
 	 * bit.  Walk the entries, not the numbers up to that maximum: it is
@@ -584,9 +604,12 @@ static void pcm_fix_leaf7_max(struct kvm_cpuid_entry2 *e, unsigned int nent)
 	l7->eax = max;
 	for (i = max + 1; i <= 2; i++) {
 		s = pcm_find(e, nent, 7, i);
-		if (s)
-			s->eax = 0;
+		if (!s)
+			continue;
+		word_changed |= i == 1 && s->eax;
+		s->eax = 0;
 	}
+	return word_changed;
 }
 
 /* 0xD.0 ECX: the XSAVE area size for every component the guest may enable. */
@@ -622,18 +645,21 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 	if (pcm_fs_all(allow))
 		return false;
 	pcm_fs_from_entries(e, nent, &have);
-	return pcm_mask_entries_have(e, nent, allow, &have);
+	return pcm_mask_entries_have(e, nent, allow, &have, NULL);
 }
 
 bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
-			   const struct pcm_fs *allow, const struct pcm_fs *have)
+			   const struct pcm_fs *allow, const struct pcm_fs *have,
+			   struct pcm_fs *seen)
 {
+	struct pcm_leafmap words, hidden, visit;
 	struct pcm_fs eff, known;
-	struct pcm_leafmap m;
 	bool changed = false;
 	unsigned int i;
 	u64 comps;
 
+	if (seen)
+		*seen = *have;
 	if (pcm_fs_all(allow))
 		return false;
 	/*
@@ -649,11 +675,33 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 
 	/* allow is not all, so neither is eff: pcm_mask_one() needs no check. */
 	comps = pcm_xcomp_allowed(&eff);
-	pcm_leafmap_init(&m);
+	pcm_leafmap_words(&words);
+	pcm_leafmap_hidden(&hidden, &eff);
+	/* Leaves with no word, no hidden owner and no derived field stay. */
+	visit = words;
+	pcm_leafmap_add(&visit, 0x7, 0);
+	pcm_leafmap_add(&visit, 0xd, 0);
+	visit.basic |= hidden.basic;
+	visit.ext |= hidden.ext;
+	visit.other |= hidden.other;
+	if (seen)
+		pcm_fs_zero(seen);
 	for (i = 0; i < nent; i++) {
-		u32 regs[4] = { e[i].eax, e[i].ebx, e[i].ecx, e[i].edx };
+		u32 leaf = e[i].function, regs[4];
+		bool hide;
 
-		if (!pcm_mask_one(e[i].function, e[i].index, regs, &eff, comps, &m))
+		if (!pcm_leafmap_has(&visit, leaf))
+			continue;
+		/* The map may only say "maybe" (other): then ask the table. */
+		hide = pcm_leafmap_has(&hidden, leaf) &&
+		       (!hidden.other || pcm_leaf_hidden(leaf, &eff));
+		regs[0] = e[i].eax;
+		regs[1] = e[i].ebx;
+		regs[2] = e[i].ecx;
+		regs[3] = e[i].edx;
+		/* seen: pcm_fs_from_entries() of the result, in the same pass */
+		if (!pcm_mask_one(leaf, e[i].index, regs, &eff, comps, hide,
+				  &words, seen))
 			continue;
 		e[i].eax = regs[0];
 		e[i].ebx = regs[1];
@@ -661,8 +709,11 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		e[i].edx = regs[3];
 		changed = true;
 	}
+	if (seen)
+		pcm_fs_and(seen, seen, &known);
 	if (changed) {
-		pcm_fix_leaf7_max(e, nent);
+		if (pcm_fix_leaf7_max(e, nent) && seen)
+			pcm_fs_from_entries(e, nent, seen);
 		pcm_fix_xsave_size(e, nent);
 	}
 	return changed;

@@ -211,9 +211,13 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
  */
 bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		      const struct pcm_fs *allow);
-/* The same, given pcm_fs_from_entries() of the table (KVM_SET_CPUID2 has it). */
+/*
+ * The same, given have = pcm_fs_from_entries() of the table (KVM_SET_CPUID2
+ * has it); seen, if not NULL, gets pcm_fs_from_entries() of the result.
+ */
 bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
-			   const struct pcm_fs *allow, const struct pcm_fs *have);
+			   const struct pcm_fs *allow, const struct pcm_fs *have,
+			   struct pcm_fs *seen);
 
 /* XCR0/XSS components allowed by an allow-list (bit i = component i). */
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow);
@@ -226,6 +230,10 @@ u64 pcm_xcr0_visible(u64 xcr0, const struct pcm_fs *features);
 /* What a guest sees, from the CPUID entries it sees. mode is left 0. */
 void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			       struct pcm_kvm_identity *id);
+/* The same, given pcm_fs_from_entries() of the entries. */
+void pcm_identity_from_entries_have(const struct kvm_cpuid_entry2 *e,
+				    unsigned int nent, const struct pcm_fs *have,
+				    struct pcm_kvm_identity *id);
 
 /*
  * May a VM with identity vm run on a host that can give host (its

@@ -34,7 +34,8 @@ struct pcm_vm {
 	struct hlist_node hnode;	/* pcm_vm_hash, RCU */
 	struct rcu_head rcu;
 	struct list_head node;		/* pcm_vm_list, under pcm_sysfs_lock */
-	struct work_struct add_work;
+	struct callback_head add_twork;	/* adds the directory, or: */
+	struct work_struct add_work;	/* the same, if no task work */
 	struct work_struct del_work;
 	unsigned long key;		/* the struct kvm address; never dereferenced */
 	u64 serial;

@@ -5,8 +5,10 @@
  *
  * VMs are found from probe handlers (atomic context) through an RCU hash
  * keyed by the struct kvm address.  sysfs directories cannot be created
- * there, so an ordered workqueue adds and removes them; a VM's add always
- * runs before its removal.
+ * there.  The VMM's own thread adds a VM's directory as KVM_CREATE_VM
+ * returns to user space (task work), so it exists when the VMM holds the
+ * fd; an ordered workqueue removes it.  Whichever runs second of the add
+ * and the removal sees the other's result under pcm_sysfs_lock.
  *
  * Every registered VM holds a reference on this module, so the module
  * cannot be unloaded while it manages a VM (rmmod fails with EBUSY).
@@ -21,6 +23,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/task_work.h>
 #include "pcm_kvm.h"
 
 static DEFINE_HASHTABLE(pcm_vm_hash, 8);
@@ -251,14 +254,17 @@ static const struct kobj_type pcm_vm_ktype = {
 	.default_groups = pcm_vm_groups,
 };
 
-static void pcm_vm_add_work(struct work_struct *work)
+/* Caller holds a reference on vm, which this drops. */
+static void pcm_vm_add_dir(struct pcm_vm *vm)
 {
-	struct pcm_vm *vm = container_of(work, struct pcm_vm, add_work);
 	struct pcm_vm *old;
 	char *name;
 	int ret;
 
 	mutex_lock(&pcm_sysfs_lock);
+	/* Destroyed first: its removal has run (it takes this lock too). */
+	if (READ_ONCE(vm->dead))
+		goto out;
 	/*
 	 * The fd number of a VM whose fd was closed can be reused while the
 	 * VM lives on (vCPU fds hold it).  The name follows the fd: the older
@@ -282,7 +288,24 @@ static void pcm_vm_add_work(struct work_struct *work)
 		list_add_tail(&vm->node, &pcm_vm_list);
 		kobject_uevent(&vm->kobj, KOBJ_ADD);
 	}
+out:
 	mutex_unlock(&pcm_sysfs_lock);
+	kobject_put(&vm->kobj);
+}
+
+static void pcm_vm_add_work(struct work_struct *work)
+{
+	pcm_vm_add_dir(container_of(work, struct pcm_vm, add_work));
+}
+
+/*
+ * Task work of the thread that created the VM.  Its put may be the VM's
+ * last one (the VM was destroyed meanwhile), after which the module could
+ * go: pcm_vm_exit() waits for every task to leave this code.
+ */
+static void pcm_vm_add_twork(struct callback_head *head)
+{
+	pcm_vm_add_dir(container_of(head, struct pcm_vm, add_twork));
 }
 
 static void pcm_vm_del_work(struct work_struct *work)
@@ -351,7 +374,7 @@ void pcm_vm_created(struct kvm *kvm)
 
 void pcm_vm_fd_known(struct kvm *kvm, int fd)
 {
-	struct pcm_vm *vm;
+	struct pcm_vm *vm, *named = NULL;
 
 	rcu_read_lock();
 	vm = pcm_vm_lookup(kvm);
@@ -359,11 +382,22 @@ void pcm_vm_fd_known(struct kvm *kvm, int fd)
 		raw_spin_lock(&vm->lock);
 		if (!vm->dead && vm->fd < 0) {
 			vm->fd = fd;
-			queue_work(pcm_wq, &vm->add_work);
+			/* Alive, so not its first reference: the add's own. */
+			kobject_get(&vm->kobj);
+			named = vm;
 		}
 		raw_spin_unlock(&vm->lock);
 	}
 	rcu_read_unlock();
+	if (!named)
+		return;
+	/*
+	 * The caller's thread, on its way back to user space, adds the
+	 * directory: no worker to wake, and the VMM sees it at once.
+	 */
+	init_task_work(&named->add_twork, pcm_vm_add_twork);
+	if (task_work_add(current, &named->add_twork, TWA_RESUME))
+		queue_work(pcm_wq, &named->add_work);	/* current is exiting */
 }
 
 void pcm_vm_destroyed(struct kvm *kvm)
@@ -379,7 +413,7 @@ void pcm_vm_destroyed(struct kvm *kvm)
 		return;
 
 	raw_spin_lock(&vm->lock);
-	vm->dead = true;
+	WRITE_ONCE(vm->dead, true);
 	pcm_vm_set_exit(vm, false, NULL);
 	queue_work(pcm_wq, &vm->del_work);
 	raw_spin_unlock(&vm->lock);
@@ -705,6 +739,8 @@ void pcm_vm_exit(void)
 {
 	/* No hook runs any more and no VM holds the module: drain the work. */
 	destroy_workqueue(pcm_wq);
+	/* A thread may still be returning from pcm_vm_add_twork(). */
+	synchronize_rcu_tasks();
 	WARN_ON(!list_empty(&pcm_vm_list));
 	kobject_put(pcm_vms_kobj);
 	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));

@@ -835,6 +835,26 @@ TEST_F(vmdir, appears_and_goes)
 		TH_LOG("%s still there after the VM was destroyed", self->dir);
 }
 
+/*
+ * No waiting: the creating thread makes the directory on its way back from
+ * KVM_CREATE_VM, so a VMM can write the mode as soon as it has the fd.
+ */
+TEST_F(vmdir, there_when_create_returns)
+{
+	int kvm = kvm_fd(), i;
+
+	ASSERT_LE(0, kvm);
+	for (i = 0; i < 20; i++) {
+		self->vm.vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
+		ASSERT_LE(0, self->vm.vm_fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+		vm_dir_path(self->dir, sizeof(self->dir), getpid(), self->vm.vm_fd, NULL);
+		EXPECT_EQ(0, access(self->dir, F_OK))
+			TH_LOG("%s missing as KVM_CREATE_VM returned", self->dir);
+		close(self->vm.vm_fd);
+		self->vm.vm_fd = -1;
+	}
+}
+
 TEST_F(vmdir, mode_write)
 {
 	char path[300], buf[64];

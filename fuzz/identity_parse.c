@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	/* The same bytes as a struct, made valid the way the kernel checks one. */
 	fuzz_take(&p, &left, &id, sizeof(id));
 	id.mode %= PCM_KVM_NR_MODES;
-	id.phys_bits %= 65;
+	id.phys_bits %= PCM_PHYS_BITS_MAX + 1;
 	memset(id.vendor + 12, 0, sizeof(id.vendor) - 12);
 	fuzz_identity_normalize(&id);
 	check_round_trip(&id, cut);

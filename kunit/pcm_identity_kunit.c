@@ -242,7 +242,7 @@ static void ti_round_trip(struct kunit *test)
 	id.mode = PCM_KVM_MODE_X86_64_V4;
 	id.max_basic_leaf = 0xffffffff;
 	id.max_ext_leaf = 0xffffffff;
-	id.phys_bits = 64;
+	id.phys_bits = PCM_PHYS_BITS_MAX;	/* a VMM may put 0xff there */
 	id.xcr0 = ~0ULL;
 	pcm_fs_known(&id.features);
 	ti_expect_round_trip(test, &id, "everything");
@@ -366,7 +366,7 @@ static const struct ti_bad_case ti_bad_cases[] = {
 	{ L_BASIC, "max_basic_leaf: +13", -EINVAL },
 	{ L_EXT, "max_ext_leaf: 0x100000000", -EINVAL },
 	{ L_EXT, "max_ext_leaf: 4294967296", -EINVAL },
-	{ L_PHYS, "phys_bits: 65", -EINVAL },
+	{ L_PHYS, "phys_bits: 256", -EINVAL },
 	{ L_PHYS, "phys_bits: 4six", -EINVAL },
 	{ L_XCR0, "xcr0: 0x10000000000000000", -EINVAL },
 	{ L_XCR0, "xcr0: 0xzz", -EINVAL },

@@ -208,7 +208,7 @@ static long pcm_ioctl_vm_expect(void __user *argp)
 	}
 	pcm_fs_known(&known);
 	if (a.id.mode >= PCM_KVM_NR_MODES || !pcm_fs_subset(&a.id.features, &known) ||
-	    a.id.phys_bits > 64 || a.id.vendor[sizeof(a.id.vendor) - 1]) {
+	    a.id.phys_bits > PCM_PHYS_BITS_MAX || a.id.vendor[sizeof(a.id.vendor) - 1]) {
 		pr_warn_ratelimited("SET_VM_EXPECT: malformed identity\n");
 		return -EINVAL;
 	}

@@ -404,7 +404,7 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 			break;
 		case PCM_KEY_PHYS:
 			if (!pcm_parse_u32(s + v, vend - v, &id.phys_bits) ||
-			    id.phys_bits > 64)
+			    id.phys_bits > PCM_PHYS_BITS_MAX)
 				return -EINVAL;
 			break;
 		case PCM_KEY_XCR0:

@@ -252,6 +252,9 @@ size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
 			const struct pcm_fs *missing, const struct pcm_fs *extra,
 			unsigned int limits, char *buf, size_t size);
 
+/* phys_bits is what the VMM put in 0x80000008 EAX[7:0], not checked further. */
+#define PCM_PHYS_BITS_MAX	255
+
 /* The text form: "key: value" lines, NUL-terminated, bounded by size. */
 #define PCM_IDENTITY_TEXT_MAX	(PCM_FS_TEXT_MAX + 512)
 size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t size);

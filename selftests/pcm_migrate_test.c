@@ -1301,7 +1301,7 @@ TEST_F(expect, malformed)
 		{ "no phys_bits line", "phys_bits:", "" },
 		{ "version 2", "pcm_kvm_identity:", version2 },
 		{ "unknown mode", "mode:", "mode: x86-64-v9\n" },
-		{ "phys_bits 65", "phys_bits:", "phys_bits: 65\n" },
+		{ "phys_bits 256", "phys_bits:", "phys_bits: 256\n" },
 		{ "phys_bits not a number", "phys_bits:", "phys_bits: forty\n" },
 		{ "vendor of 13 characters", "vendor:", vendor13 },
 		{ "vendor with a control character", "vendor:", "vendor: Authentic\001AMD\n" },
@@ -1416,7 +1416,7 @@ TEST_F(expect, ioctl_bad_args)
 	BAD_EXPECT("reserved", EINVAL, a.reserved = 1);
 	BAD_EXPECT("mode NR_MODES", EINVAL, a.id.mode = PCM_KVM_NR_MODES);
 	BAD_EXPECT("mode ~0", EINVAL, a.id.mode = ~0u);
-	BAD_EXPECT("phys_bits 65", EINVAL, a.id.phys_bits = 65);
+	BAD_EXPECT("phys_bits 256", EINVAL, a.id.phys_bits = 256);
 	BAD_EXPECT("an unknown feature bit", EINVAL,
 		   a.id.features.words[PCM_KVM_NWORDS - 1] = 1);
 	BAD_EXPECT("vendor without NUL", EINVAL, memset(a.id.vendor, 'A', sizeof(a.id.vendor)));

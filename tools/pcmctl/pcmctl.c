@@ -1489,7 +1489,8 @@ static void report_bad(const char *name, const char *text, const char *bad,
 		mode_list(modes, sizeof(modes));
 		pr_err("%s:%u: bad mode (modes: %s): '%s'", name, line, modes, e2);
 	} else if (klen == 9 && !strncmp(ls, "phys_bits", 9)) {
-		pr_err("%s:%u: bad phys_bits (0 to 64): '%s'", name, line, e2);
+		pr_err("%s:%u: bad phys_bits (0 to %d): '%s'", name, line,
+		       PCM_PHYS_BITS_MAX, e2);
 	} else if (klen == 8 && !strncmp(ls, "features", 8)) {
 		pr_err("%s:%u: no feature name in '%s'", name, line, e2);
 	} else if (klen == lens[0] && !strncmp(ls, keys[0], klen)) {

@@ -107,7 +107,7 @@ struct pcm_kvm_identity {
 	__u32 mode;			/* enum pcm_kvm_mode */
 	__u32 max_basic_leaf;		/* CPUID.0:EAX */
 	__u32 max_ext_leaf;		/* CPUID.0x80000000:EAX */
-	__u32 phys_bits;		/* CPUID.0x80000008:EAX[7:0] */
+	__u32 phys_bits;		/* CPUID.0x80000008:EAX[7:0]: 0-255 */
 	__u64 xcr0;			/* CPUID.0xD.0 EDX:EAX */
 	char vendor[16];		/* CPUID.0 EBX EDX ECX, NUL-terminated */
 	struct pcm_kvm_featureset features;

@@ -2,8 +2,8 @@
 /*
  * The probes that put pcm_kvm inside KVM:
  *
- *   kvm_arch_init_vm (ret)     a VM is born: register it with default_mode
- *   kvm_dev_ioctl (ret)        KVM_CREATE_VM returned its fd: name it
+ *   kvm_arch_init_vm (ret)     a VM is born: register it with default_mode;
+ *                              its thread names it as KVM_CREATE_VM returns
  *   kvm_arch_destroy_vm        a VM ends
  *   kvm_set_cpuid              KVM_SET_CPUID2: mask the entries KVM installs
  *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode; refuse it
@@ -18,7 +18,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/file.h>
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
@@ -51,34 +50,6 @@ static struct kretprobe pcm_init_vm_probe = {
 	.entry_handler = init_vm_entry,
 	.handler = init_vm_ret,
 	.data_size = sizeof(struct kvm *),
-};
-
-static int dev_ioctl_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	return regs->si == KVM_CREATE_VM ? 0 : 1;
-}
-
-static int dev_ioctl_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	long fd = regs_return_value(regs);
-	struct file *file;
-
-	if (fd < 0)
-		return 0;
-	/* Another thread may have closed or replaced it: check the file. */
-	file = fget(fd);
-	if (!file)
-		return 0;
-	if (!strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
-		pcm_vm_fd_known(file->private_data, fd);
-	fput(file);
-	return 0;
-}
-
-static struct kretprobe pcm_dev_ioctl_probe = {
-	.kp.symbol_name = "kvm_dev_ioctl",
-	.entry_handler = dev_ioctl_entry,
-	.handler = dev_ioctl_ret,
 };
 
 static int destroy_vm_pre(struct kprobe *p, struct pt_regs *regs)
@@ -314,13 +285,9 @@ void pcm_exit_hook_put(void)
 		schedule_work(&pcm_exit_arm_work);
 }
 
-/*
- * kvm_arch_init_vm last: a VM it registers must find the others in place
- * (an fd name from kvm_dev_ioctl, a registered kvm_cpuid probe to arm).
- */
+/* kvm_arch_init_vm last: a VM it registers may arm the kvm_cpuid probe. */
 static struct kretprobe *pcm_kretprobes[] = {
 	&pcm_cpuid_probe,
-	&pcm_dev_ioctl_probe,
 	&pcm_init_vm_probe,
 };
 

@@ -34,8 +34,7 @@ struct pcm_vm {
 	struct hlist_node hnode;	/* pcm_vm_hash, RCU */
 	struct rcu_head rcu;
 	struct list_head node;		/* pcm_vm_list, under pcm_sysfs_lock */
-	struct callback_head add_twork;	/* adds the directory, or: */
-	struct work_struct add_work;	/* the same, if no task work */
+	struct callback_head add_twork;	/* names it, adds the directory */
 	struct work_struct del_work;
 	unsigned long key;		/* the struct kvm address; never dereferenced */
 	u64 serial;
@@ -87,7 +86,6 @@ struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm);	/* under RCU */
 struct pcm_vm *pcm_vm_get_by_file(struct file *file);	/* takes a ref */
 void pcm_vm_put(struct pcm_vm *vm);
 void pcm_vm_created(struct kvm *kvm);			/* atomic context */
-void pcm_vm_fd_known(struct kvm *kvm, int fd);		/* atomic context */
 void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);

@@ -5,16 +5,18 @@
  *
  * VMs are found from probe handlers (atomic context) through an RCU hash
  * keyed by the struct kvm address.  sysfs directories cannot be created
- * there.  The VMM's own thread adds a VM's directory as KVM_CREATE_VM
- * returns to user space (task work), so it exists when the VMM holds the
- * fd; an ordered workqueue removes it.  Whichever runs second of the add
- * and the removal sees the other's result under pcm_sysfs_lock.
+ * there.  The VMM's own thread names the VM (its fd) and adds its
+ * directory as KVM_CREATE_VM returns to user space (task work), so it
+ * exists when the VMM holds the fd; an ordered workqueue removes it.
+ * Whichever runs second of the add and the removal sees the other's result
+ * under pcm_sysfs_lock.
  *
  * Every registered VM holds a reference on this module, so the module
  * cannot be unloaded while it manages a VM (rmmod fails with EBUSY).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
@@ -262,8 +264,11 @@ static void pcm_vm_add_dir(struct pcm_vm *vm)
 	int ret;
 
 	mutex_lock(&pcm_sysfs_lock);
-	/* Destroyed first: its removal has run (it takes this lock too). */
-	if (READ_ONCE(vm->dead))
+	/*
+	 * Destroyed first: its removal has run (it takes this lock too).  No
+	 * fd: KVM_CREATE_VM failed, or another thread closed it already.
+	 */
+	if (READ_ONCE(vm->dead) || vm->fd < 0)
 		goto out;
 	/*
 	 * The fd number of a VM whose fd was closed can be reused while the
@@ -293,19 +298,34 @@ out:
 	kobject_put(&vm->kobj);
 }
 
-static void pcm_vm_add_work(struct work_struct *work)
+/* iterate_fd() callback: the VM's own file, as fd + 1. */
+static int pcm_vm_match_fd(const void *p, struct file *file, unsigned int fd)
 {
-	pcm_vm_add_dir(container_of(work, struct pcm_vm, add_work));
+	const struct pcm_vm *vm = p;
+
+	if (file->private_data != (void *)vm->key ||
+	    strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
+		return 0;
+	return fd + 1;
 }
 
 /*
- * Task work of the thread that created the VM.  Its put may be the VM's
- * last one (the VM was destroyed meanwhile), after which the module could
- * go: pcm_vm_exit() waits for every task to leave this code.
+ * Task work of the thread that created the VM, run as KVM_CREATE_VM
+ * returns to user space: the VM's fd is installed by then (or the VM is
+ * gone), so it names the VM and adds its directory.  Its put may be the
+ * VM's last one (the VM was destroyed meanwhile), after which the module
+ * could go: pcm_vm_exit() waits for every task to leave this code.
  */
 static void pcm_vm_add_twork(struct callback_head *head)
 {
-	pcm_vm_add_dir(container_of(head, struct pcm_vm, add_twork));
+	struct pcm_vm *vm = container_of(head, struct pcm_vm, add_twork);
+	int fd = iterate_fd(current->files, 0, pcm_vm_match_fd, vm) - 1;
+
+	raw_spin_lock(&vm->lock);
+	if (!vm->dead)
+		vm->fd = fd;
+	raw_spin_unlock(&vm->lock);
+	pcm_vm_add_dir(vm);
 }
 
 static void pcm_vm_del_work(struct work_struct *work)
@@ -339,7 +359,6 @@ void pcm_vm_created(struct kvm *kvm)
 		return;
 	}
 	kobject_init(&vm->kobj, &pcm_vm_ktype);
-	INIT_WORK(&vm->add_work, pcm_vm_add_work);
 	INIT_WORK(&vm->del_work, pcm_vm_del_work);
 	INIT_LIST_HEAD(&vm->node);
 	raw_spin_lock_init(&vm->lock);
@@ -365,39 +384,23 @@ void pcm_vm_created(struct kvm *kvm)
 		return;
 	}
 	RCU_INIT_POINTER(vm->policy, pol);
+	/* The directory's reference, dropped by the task work. */
+	kobject_get(&vm->kobj);
+	init_task_work(&vm->add_twork, pcm_vm_add_twork);
 
 	atomic_inc(&pcm_vm_nr);
 	spin_lock(&pcm_vm_hash_lock);
 	hash_add_rcu(pcm_vm_hash, &vm->hnode, vm->key);
 	spin_unlock(&pcm_vm_hash_lock);
-}
-
-void pcm_vm_fd_known(struct kvm *kvm, int fd)
-{
-	struct pcm_vm *vm, *named = NULL;
-
-	rcu_read_lock();
-	vm = pcm_vm_lookup(kvm);
-	if (vm && vm->pid == task_tgid_nr(current)) {
-		raw_spin_lock(&vm->lock);
-		if (!vm->dead && vm->fd < 0) {
-			vm->fd = fd;
-			/* Alive, so not its first reference: the add's own. */
-			kobject_get(&vm->kobj);
-			named = vm;
-		}
-		raw_spin_unlock(&vm->lock);
-	}
-	rcu_read_unlock();
-	if (!named)
-		return;
 	/*
-	 * The caller's thread, on its way back to user space, adds the
-	 * directory: no worker to wake, and the VMM sees it at once.
+	 * Not the last reference if it fails: the VM's fd is not installed
+	 * yet, so nothing else can end it before this returns.
 	 */
-	init_task_work(&named->add_twork, pcm_vm_add_twork);
-	if (task_work_add(current, &named->add_twork, TWA_RESUME))
-		queue_work(pcm_wq, &named->add_work);	/* current is exiting */
+	if (task_work_add(current, &vm->add_twork, TWA_RESUME)) {
+		pr_warn_ratelimited("VM of pid %d: no sysfs directory (task exiting)\n",
+				    vm->pid);
+		kobject_put(&vm->kobj);
+	}
 }
 
 void pcm_vm_destroyed(struct kvm *kvm)

@@ -1815,8 +1815,8 @@ static bool exit_probe_settles(int want)
 TEST(probes_file)
 {
 	static const char *const syms[] = {
-		"kvm_arch_init_vm", "kvm_dev_ioctl", "kvm_arch_destroy_vm",
-		"kvm_set_cpuid", "kvm_arch_vcpu_ioctl_run", "kvm_cpuid",
+		"kvm_arch_init_vm", "kvm_arch_destroy_vm", "kvm_set_cpuid",
+		"kvm_arch_vcpu_ioctl_run", "kvm_cpuid",
 	};
 	char buf[4096], want[64];
 	unsigned long missed;

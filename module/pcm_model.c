@@ -648,6 +648,24 @@ bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 	return pcm_mask_entries_have(e, nent, allow, &have, NULL);
 }
 
+void pcm_mask_effective(const struct pcm_fs *allow, const struct pcm_fs *have,
+			struct pcm_fs *eff)
+{
+	struct pcm_fs known;
+	unsigned int i;
+
+	/*
+	 * Close what the VMM asked for, not just the allow-list: a VMM that
+	 * sets avx without xsave must not leave avx visible.
+	 */
+	pcm_fs_and(eff, have, allow);
+	pcm_fs_close(eff);
+	/* Bits outside the table stay as the allow-list says. */
+	pcm_fs_known(&known);
+	for (i = 0; i < PCM_KVM_NWORDS; i++)
+		eff->words[i] |= allow->words[i] & ~known.words[i];
+}
+
 bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 			   const struct pcm_fs *allow, const struct pcm_fs *have,
 			   struct pcm_fs *seen)
@@ -658,20 +676,13 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 	unsigned int i;
 	u64 comps;
 
-	if (seen)
-		*seen = *have;
-	if (pcm_fs_all(allow))
+	if (pcm_fs_all(allow)) {
+		/* Nothing changes: the result's features are the table's. */
+		if (seen)
+			*seen = *have;
 		return false;
-	/*
-	 * Close what the VMM asked for, not just the allow-list: a VMM that
-	 * sets avx without xsave must not leave avx visible.
-	 */
-	pcm_fs_and(&eff, have, allow);
-	pcm_fs_close(&eff);
-	/* Bits outside the table stay as the allow-list says. */
-	pcm_fs_known(&known);
-	for (i = 0; i < PCM_KVM_NWORDS; i++)
-		eff.words[i] |= allow->words[i] & ~known.words[i];
+	}
+	pcm_mask_effective(allow, have, &eff);
 
 	/* allow is not all, so neither is eff: pcm_mask_one() needs no check. */
 	comps = pcm_xcomp_allowed(&eff);
@@ -709,8 +720,10 @@ bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		e[i].edx = regs[3];
 		changed = true;
 	}
-	if (seen)
+	if (seen) {
+		pcm_fs_known(&known);
 		pcm_fs_and(seen, seen, &known);
+	}
 	if (changed) {
 		if (pcm_fix_leaf7_max(e, nent) && seen)
 			pcm_fs_from_entries(e, nent, seen);

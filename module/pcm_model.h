@@ -212,6 +212,13 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
 bool pcm_mask_entries(struct kvm_cpuid_entry2 *e, unsigned int nent,
 		      const struct pcm_fs *allow);
 /*
+ * The allow-list masking applies to a table with features have: the closure
+ * of have & allow, plus allow's bits outside the feature table.  The exit
+ * path uses it too, so that both paths show the guest the same.
+ */
+void pcm_mask_effective(const struct pcm_fs *allow, const struct pcm_fs *have,
+			struct pcm_fs *eff);
+/*
  * The same, given have = pcm_fs_from_entries() of the table (KVM_SET_CPUID2
  * has it); seen, if not NULL, gets pcm_fs_from_entries() of the result.
  */

@@ -256,12 +256,37 @@ static const struct kobj_type pcm_vm_ktype = {
 	.default_groups = pcm_vm_groups,
 };
 
-/* Caller holds a reference on vm, which this drops. */
-static void pcm_vm_add_dir(struct pcm_vm *vm)
+/* iterate_fd() callback: the VM's own file, as fd + 1. */
+static int pcm_vm_match_fd(const void *p, struct file *file, unsigned int fd)
 {
+	const struct pcm_vm *vm = p;
+
+	if (file->private_data != (void *)vm->key ||
+	    strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
+		return 0;
+	return fd + 1;
+}
+
+/*
+ * Task work of the thread that created the VM, run as KVM_CREATE_VM
+ * returns to user space: the VM's fd is installed by then (or the VM is
+ * gone), so it names the VM and adds its directory.  It drops the
+ * reference pcm_vm_created() took for it, which may be the VM's last (the
+ * VM was destroyed meanwhile), after which the module could go:
+ * pcm_vm_exit() waits for every task to leave this code.
+ */
+static void pcm_vm_add_twork(struct callback_head *head)
+{
+	struct pcm_vm *vm = container_of(head, struct pcm_vm, add_twork);
+	int fd = iterate_fd(current->files, 0, pcm_vm_match_fd, vm) - 1;
 	struct pcm_vm *old;
 	char *name;
 	int ret;
+
+	raw_spin_lock(&vm->lock);
+	if (!vm->dead)
+		vm->fd = fd;
+	raw_spin_unlock(&vm->lock);
 
 	mutex_lock(&pcm_sysfs_lock);
 	/*
@@ -296,36 +321,6 @@ static void pcm_vm_add_dir(struct pcm_vm *vm)
 out:
 	mutex_unlock(&pcm_sysfs_lock);
 	kobject_put(&vm->kobj);
-}
-
-/* iterate_fd() callback: the VM's own file, as fd + 1. */
-static int pcm_vm_match_fd(const void *p, struct file *file, unsigned int fd)
-{
-	const struct pcm_vm *vm = p;
-
-	if (file->private_data != (void *)vm->key ||
-	    strcmp(file_dentry(file)->d_name.name, "kvm-vm"))
-		return 0;
-	return fd + 1;
-}
-
-/*
- * Task work of the thread that created the VM, run as KVM_CREATE_VM
- * returns to user space: the VM's fd is installed by then (or the VM is
- * gone), so it names the VM and adds its directory.  Its put may be the
- * VM's last one (the VM was destroyed meanwhile), after which the module
- * could go: pcm_vm_exit() waits for every task to leave this code.
- */
-static void pcm_vm_add_twork(struct callback_head *head)
-{
-	struct pcm_vm *vm = container_of(head, struct pcm_vm, add_twork);
-	int fd = iterate_fd(current->files, 0, pcm_vm_match_fd, vm) - 1;
-
-	raw_spin_lock(&vm->lock);
-	if (!vm->dead)
-		vm->fd = fd;
-	raw_spin_unlock(&vm->lock);
-	pcm_vm_add_dir(vm);
 }
 
 static void pcm_vm_del_work(struct work_struct *work)
@@ -519,9 +514,8 @@ static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
 void pcm_vm_update_exit(struct pcm_vm *vm)
 {
 	struct pcm_policy *pol;
-	struct pcm_fs known, eff;
+	struct pcm_fs eff;
 	bool needed;
-	unsigned int i;
 
 	lockdep_assert_held(&vm->lock);
 	pol = rcu_dereference_protected(vm->policy, lockdep_is_held(&vm->lock));
@@ -532,14 +526,8 @@ void pcm_vm_update_exit(struct pcm_vm *vm)
 	needed = vm->cpuid_set && !pcm_fs_all(&pol->allow) &&
 		 !(vm->stored_masked && pcm_fs_subset(&vm->set_allow, &pol->allow));
 	eff = pol->allow;
-	if (needed && vm->cpuid_set) {
-		/* As pcm_mask_entries(): close what the VMM asked for. */
-		pcm_fs_and(&eff, &vm->requested, &pol->allow);
-		pcm_fs_close(&eff);
-		pcm_fs_known(&known);
-		for (i = 0; i < PCM_KVM_NWORDS; i++)
-			eff.words[i] |= pol->allow.words[i] & ~known.words[i];
-	}
+	if (needed)
+		pcm_mask_effective(&pol->allow, &vm->requested, &eff);
 	pcm_vm_set_exit(vm, needed, &eff);
 }
 

@@ -398,10 +398,25 @@ void pcm_vm_created(struct kvm *kvm)
 	}
 }
 
+#ifdef PCM_FAULT_INJECT
+/*
+ * Test builds only (scripts/build-module --fault-inject): a kernel fault on
+ * demand, so the test harness can show that a panic caused by pcm_kvm fails
+ * the run instead of being retried as a frozen test kernel.
+ */
+static bool fault_destroy_panic = true;
+module_param(fault_destroy_panic, bool, 0644);
+MODULE_PARM_DESC(fault_destroy_panic, "test builds: panic when a VM is destroyed (default on)");
+#endif
+
 void pcm_vm_destroyed(struct kvm *kvm)
 {
 	struct pcm_vm *vm;
 
+#ifdef PCM_FAULT_INJECT
+	if (READ_ONCE(fault_destroy_panic))
+		panic("pcm_kvm: injected fault in the VM-destroy path");
+#endif
 	spin_lock(&pcm_vm_hash_lock);
 	vm = pcm_vm_lookup(kvm);
 	if (vm)

@@ -1932,12 +1932,11 @@ static const char *const splats[] = {
 	"inconsistent lock state", "kmemleak", "refcount_t:", "list_add corruption",
 	"list_del corruption", "Unable to handle", "kernel BUG", "stack-protector",
 	"double fault", "scheduling while atomic", "bad unlock balance",
-};
-
-/* Environmental under nested TCG on a loaded host: reported, not failed. */
-static const char *const slow_signs[] = {
-	"rcu_sched detected stall", "rcu_preempt detected stall",
-	"rcu: INFO:", "blocked for more than",
+	/*
+	 * A stall or a hung task is a failure even under nested TCG: a
+	 * deadlock in pcm_kvm looks exactly like this.
+	 */
+	"detected stall", "rcu: INFO:", "blocked for more than",
 };
 
 /* What our own valid and invalid requests make pcm_kvm say; the rest is shown. */
@@ -1951,7 +1950,7 @@ static const char *const expected_lines[] = {
 static int kmsg_fd = -1;
 static int kmsg_shown;
 static char kmsg_bad[8][256];
-static int kmsg_nbad, kmsg_nslow;
+static int kmsg_nbad;
 
 static void kmsg_drain(void)
 {
@@ -1982,12 +1981,6 @@ static void kmsg_drain(void)
 			kmsg_nbad++;
 			note("kernel: %s", msg);
 			break;
-		}
-		for (i = 0; i < ARRAY_SIZE(slow_signs); i++) {
-			if (strstr(msg, slow_signs[i])) {
-				kmsg_nslow++;
-				note("kernel (not counted as a failure): %s", msg);
-			}
 		}
 		for (i = 0; i < ARRAY_SIZE(expected_lines); i++)
 			if (strstr(msg, expected_lines[i]))
@@ -2305,12 +2298,12 @@ int main(int argc, char **argv)
 		sleep_ms(200);
 		atomic_store(&kmsg_stop, 1);
 		pthread_join(kmsg_th, NULL);
-		ksft_print_msg("kernel log: %lu records read, %lu lost, %d slowness notes\n",
-			       GET(kmsg_lines), GET(kmsg_lost), kmsg_nslow);
+		ksft_print_msg("kernel log: %lu records read, %lu lost\n",
+			       GET(kmsg_lines), GET(kmsg_lost));
 		for (i = 0; i < kmsg_nbad && i < (int)ARRAY_SIZE(kmsg_bad); i++)
 			ksft_print_msg("kernel: %s\n", kmsg_bad[i]);
 		ksft_test_result(!kmsg_nbad && !GET(kmsg_lost),
-				 "kernel log: no BUG/WARNING/Oops/lockdep line since the start\n");
+				 "kernel log: no BUG/WARNING/Oops/lockdep/stall/hung-task line since the start\n");
 	} else {
 		ksft_test_result_skip("kernel log: /dev/kmsg not readable\n");
 	}

@@ -62,3 +62,69 @@ PCM_VENV="$PCM_KVM_CACHE/venv"
 PCM_VNG="$PCM_VENV/bin/vng"
 # virtme-ng version installed into the venv (works with Debian's python3.11).
 PCM_VNG_VERSION="1.42"
+
+# What on a test kernel's console means the kernel, not the suite, failed:
+# a panic, Oops, BUG, WARNING, a hung task, an RCU stall, a lockdep report,
+# or any stack trace through pcm_kvm.
+PCM_CONSOLE_REPORTS='Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection|'
+PCM_CONSOLE_REPORTS+='blocked for more than|detected stall|rcu: INFO|'
+PCM_CONSOLE_REPORTS+='possible (circular|recursive) locking|inconsistent lock state|'
+PCM_CONSOLE_REPORTS+='bad unlock balance|KASAN|UBSAN|Call Trace:|\[pcm_kvm\]'
+
+# pcm_console_reports FILE: the lines of a saved console (scripts/vng-run
+# --console) that report a kernel failure; nothing if there are none.
+pcm_console_reports() {
+	tr -d '\r' <"$1" 2>/dev/null | grep -aE "$PCM_CONSOLE_REPORTS" | head -n 40
+}
+
+# The checkout (scripts/..), for files the helpers read.
+PCM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# How scripts/check counts a stage's log (its header says the rules).
+# pcm_skip_allowed STAGE LINE: scripts/expected-skips has a rule for it
+pcm_skip_allowed() {
+	local glob re
+	# shellcheck disable=SC2254 # the stage field is a glob
+	while read -r glob re; do
+		case "$glob" in '' | '#'*) continue ;; esac
+		case "$2" in *"# SKIP"*) ;; *) return 1 ;; esac
+		case "$1" in $glob) [[ "$2" =~ $re ]] && return 0 ;; esac
+	done <"$PCM_TOP/scripts/expected-skips"
+	return 1
+}
+
+# pcm_count STAGE LOG EXIT -> "passed failed skipped"; unexpected skips are
+# listed in LOG.unexpected
+pcm_count() {
+	local stage=$1 log=$2 rc=$3 p=0 f=0 k=0 line a b c
+	: >"$log.unexpected"
+	if grep -qE '^(not )?ok( |$)' "$log"; then
+		while IFS= read -r line; do
+			case "$line" in
+			"not ok"*) f=$((f + 1)) ;;
+			*"# SKIP"* | *"# skip"*)
+				if pcm_skip_allowed "$stage" "${line/\# skip/# SKIP}"; then
+					k=$((k + 1))
+				else
+					f=$((f + 1))
+					echo "$line" >>"$log.unexpected"
+				fi
+				;;
+			*) p=$((p + 1)) ;;
+			esac
+		done < <(grep -E '^(not )?ok( |$)' "$log")
+	else
+		# "NAME: N passed, N failed[, N skipped]" (kunit); a skip here
+		# has no name to allow, so it fails.
+		while read -r a b c; do
+			p=$((p + a)) f=$((f + b + c))
+			[ "$c" = 0 ] || echo "$stage: $c skipped" >>"$log.unexpected"
+		done < <(sed -n 's/^[A-Za-z0-9_ ().+-]*: \([0-9]\+\) passed, \([0-9]\+\) failed\(, \([0-9]\+\) skipped\)\?$/\1 \2 \4/p' "$log" |
+			awk '{ print $1, $2, ($3 == "" ? 0 : $3) }')
+		if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+			if [ "$rc" = 0 ]; then p=1; else f=1; fi
+		fi
+	fi
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1	# the stage failed outside any counted case
+	echo "$p $f $k"
+}

@@ -14,6 +14,7 @@
 #   make fuzz             libFuzzer + ASan/UBSan on every parser (a few minutes)
 #   make bench            CPUID-exit and VM-creation overhead, pool computation
 #   make check-debug      the kernel tests on a KASAN/lockdep/kmemleak kernel
+#   make check-fresh      setup-deps and check in a clean Debian 12 root
 ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
 else
@@ -65,6 +66,9 @@ bench:
 check-debug:
 	scripts/check-debug
 
+check-fresh:
+	scripts/check-fresh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf module/build-*
@@ -74,5 +78,5 @@ clean:
 	$(MAKE) -C bench clean 2>/dev/null || true
 
 .PHONY: all module modules-all install install-tools install-libvirt-hook pcmctl check demo lint fuzz \
-	bench check-debug clean
+	bench check-debug check-fresh clean
 endif

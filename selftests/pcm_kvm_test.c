@@ -26,6 +26,10 @@
 #include "vm.h"
 #include "pcm_steps.h"
 
+/* Every test gets a timeout sized for nested TCG (pcm_util.h), not 30 s. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT PCM_TEST_TIMEOUT
+
 #define X86_CR4_OSXSAVE		(1ULL << 18)
 #define XFEATURE_MASK_FP	(1ULL << 0)
 #define XFEATURE_MASK_SSE	(1ULL << 1)
@@ -970,7 +974,7 @@ TEST_F(vmdir, fd_reuse_renames_old)
 }
 
 /* 100 VMs at once: each gets its directory, and all go when closed. */
-TEST_F_TIMEOUT(vmdir, hundred_vms, 300)
+TEST_F_TIMEOUT(vmdir, hundred_vms, PCM_TEST_TIMEOUT_LONG)
 {
 	enum { NR = 100 };
 	int fds[NR], i, n;
@@ -987,17 +991,13 @@ TEST_F_TIMEOUT(vmdir, hundred_vms, 300)
 	EXPECT_EQ(NR, count_vm_dirs(getpid()));
 	for (i = 0; i < NR; i++)
 		close(fds[i]);
-	for (i = 0; i < 1000; i++) {
-		n = count_vm_dirs(getpid());
-		if (!n)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(0, n) TH_LOG("%d directories left 10 s after closing", n);
+	n = wait_vm_dirs_gone(getpid(), PCM_VMDIR_TIMEOUT_MS);
+	EXPECT_EQ(0, n) TH_LOG("%d directories left %d ms after closing", n,
+			       PCM_VMDIR_TIMEOUT_MS);
 }
 
 /* 100 create/close cycles on the same fd number, as fast as possible. */
-TEST_F_TIMEOUT(vmdir, churn, 300)
+TEST_F_TIMEOUT(vmdir, churn, PCM_TEST_TIMEOUT_LONG)
 {
 	int i, fd, n;
 
@@ -1008,13 +1008,9 @@ TEST_F_TIMEOUT(vmdir, churn, 300)
 			pcm_set_vm_mode(fd, PCM_KVM_MODE_MIN);
 		close(fd);
 	}
-	for (i = 0; i < 1000; i++) {
-		n = count_vm_dirs(getpid());
-		if (!n)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(0, n) TH_LOG("%d directories left 10 s after closing", n);
+	n = wait_vm_dirs_gone(getpid(), PCM_VMDIR_TIMEOUT_MS);
+	EXPECT_EQ(0, n) TH_LOG("%d directories left %d ms after closing", n,
+			       PCM_VMDIR_TIMEOUT_MS);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1748,7 +1744,7 @@ TEST_F(process_modes, bad_writes)
 }
 
 /* A full table refuses more, and says so. */
-TEST_F_TIMEOUT(process_modes, table_full, 120)
+TEST_F_TIMEOUT(process_modes, table_full, PCM_TEST_TIMEOUT_LONG)
 {
 	pid_t kids[65];
 	int release[65], status, i, r = 0, n = 0;
@@ -1804,7 +1800,7 @@ static bool exit_probe_settles(int want)
 	unsigned long missed;
 	int i;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < PCM_VMDIR_TIMEOUT_MS / 10; i++) {
 		if (exit_probe_armed(&missed) == want)
 			return true;
 		usleep(10000);

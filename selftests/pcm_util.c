@@ -159,6 +159,19 @@ int count_vm_dirs(pid_t pid)
 	return n;
 }
 
+int wait_vm_dirs_gone(pid_t pid, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+	int n;
+
+	for (;;) {
+		n = count_vm_dirs(pid);
+		if (!n || now_ms() > end)
+			return n;
+		usleep(10000);
+	}
+}
+
 bool find_renamed_vm_dir(pid_t pid, int fd, char *name, size_t size)
 {
 	char prefix[48];

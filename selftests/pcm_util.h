@@ -20,8 +20,22 @@
 #define PCM_PARAM_DEFAULT_MODE	"/sys/module/pcm_kvm/parameters/default_mode"
 #define PCM_PARAM_HOST_WITHHOLD	"/sys/module/pcm_kvm/parameters/host_withhold"
 
-/* How long to wait for the asynchronous vms/ directories. */
-#define PCM_VMDIR_TIMEOUT_MS	5000
+/*
+ * Sized for nested TCG: the tests run in a test kernel under QEMU TCG and
+ * create KVM guests there, on a machine that may be busy with other boots,
+ * where a step that takes a millisecond on hardware can take seconds.
+ *
+ * PCM_VMDIR_TIMEOUT_MS: how long to wait for asynchronous work (vms/
+ * directories appearing, going, being renamed; the exit probe disarming).
+ * Every such wait polls and returns as soon as the work is done.
+ *
+ * PCM_TEST_TIMEOUT: the kselftest harness's per-test timeout (its own
+ * default is 30 s); the test programs make it TEST_TIMEOUT_DEFAULT.
+ * PCM_TEST_TIMEOUT_LONG: tests that create a hundred VMs or processes.
+ */
+#define PCM_VMDIR_TIMEOUT_MS	30000
+#define PCM_TEST_TIMEOUT	300
+#define PCM_TEST_TIMEOUT_LONG	900
 
 /* /dev/pcm_kvm opened once per process; -errno if the module is not loaded. */
 int pcm_fd(void);
@@ -43,6 +57,8 @@ void vm_dir_path(char *buf, size_t size, pid_t pid, int fd, const char *file);
 bool wait_path(const char *path, bool exists, int timeout_ms);
 /* Number of entries of PCM_SYSFS_VMS whose name starts with "<pid>-". */
 int count_vm_dirs(pid_t pid);
+/* Poll (every 10 ms) until count_vm_dirs(pid) is 0; returns the last count. */
+int wait_vm_dirs_gone(pid_t pid, int timeout_ms);
 /* Find a vms/ entry "<pid>-<fd>-<something>"; true if found (name copied). */
 bool find_renamed_vm_dir(pid_t pid, int fd, char *name, size_t size);
 

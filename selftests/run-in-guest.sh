@@ -66,11 +66,14 @@ if [ "$LOAD" = 1 ]; then
 	elif [ ! -f "$KO" ]; then
 		log "module $KO not found (build it, or pass its path, or --no-module)"
 		exit 1
-	elif ! insmod "$KO"; then
-		log "insmod $KO failed"
-		dmesg | tail -n 20 | sed 's/^/# /'
-		exit 1
 	else
+		# what the kernel logs from here on, not the last lines of the log
+		klines=$(dmesg | wc -l)
+		if ! insmod "$KO"; then
+			log "insmod $KO failed; the kernel said:"
+			dmesg | tail -n "+$((klines + 1))" | sed 's/^/# /'
+			exit 1
+		fi
 		LOADED_HERE=1
 		log "loaded $KO"
 	fi

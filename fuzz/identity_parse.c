@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	switch (ret) {
 	case 0:
 		pcm_fs_known(&known);
-		FUZZ_CHECK(id.mode < PCM_KVM_NR_MODES && id.phys_bits <= 64);
+		FUZZ_CHECK(id.mode < PCM_KVM_NR_MODES && id.phys_bits <= PCM_PHYS_BITS_MAX);
 		FUZZ_CHECK(!id.vendor[12] && !id.vendor[13] && !id.vendor[14] &&
 			   !id.vendor[15]);
 		FUZZ_CHECK(pcm_fs_subset(&id.features, &known));

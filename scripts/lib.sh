@@ -77,6 +77,19 @@ pcm_console_reports() {
 	tr -d '\r' <"$1" 2>/dev/null | grep -aE "$PCM_CONSOLE_REPORTS" | head -n 40
 }
 
+# pcm_vms_left: after the VMMs exited, what is still in pcm_kvm's vms/ once
+# the directories, which go asynchronously, had 30 s to go (names on one
+# line; nothing when vms/ is empty).
+pcm_vms_left() {
+	local left i
+	for ((i = 0; i < 300; i++)); do
+		left=$(ls /sys/kernel/pcm_kvm/vms 2>/dev/null)
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "${left//$'\n'/ }"
+}
+
 # The checkout (scripts/..), for files the helpers read.
 PCM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 #
 # TAP helpers shared by pcmctl's test scripts (test.sh, test-xcheck.sh,
-# test-pool.sh): source it, set TAP_NAME, count with ok/not_ok/skip, end
-# with tap_finish ("1..N" and "TAP_NAME: N passed, N failed, N skipped").
+# test-pool.sh) and scripts/test-harness: source it, set TAP_NAME, count
+# with ok/not_ok/skip, end with tap_finish ("1..N" and "TAP_NAME: N
+# passed, N failed, N skipped").
 
 n=0
 passed=0

@@ -74,8 +74,8 @@ static void check_pair(const struct pcm_kvm_identity *vm,
 	FUZZ_CHECK(!(v->limits & ~(PCM_KVM_LIMIT_PHYS_BITS | PCM_KVM_LIMIT_BASIC_LEAF |
 				   PCM_KVM_LIMIT_EXT_LEAF | PCM_KVM_LIMIT_XCR0)));
 
-	/* missing and extra: the HW features only one side has. */
-	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	/* missing and extra: the HW and SPEC features only one side has. */
+	pcm_fs_checked(&hw);
 	pcm_fs_andnot(&t, &vm->features, &host->features);
 	pcm_fs_and(&t, &t, &hw);
 	FUZZ_CHECK(pcm_fs_equal(&t, &v->missing));

@@ -425,6 +425,7 @@ static void t_table_words(struct kunit *test)
 		{ PCM_KVM_W_8000_0007_EDX, 0x80000007, 0, PCM_KVM_EDX },
 		{ PCM_KVM_W_8000_0008_EBX, 0x80000008, 0, PCM_KVM_EBX },
 		{ PCM_KVM_W_8000_0021_EAX, 0x80000021, 0, PCM_KVM_EAX },
+		{ PCM_KVM_W_7_2_EDX, 0x7, 2, PCM_KVM_EDX },
 	};
 	unsigned int i;
 
@@ -516,6 +517,16 @@ static void t_table_sdm_bits(struct kunit *test)
 		{ "null_sel_clr_base", 0x80000021, 0, PCM_KVM_EAX, 6 },
 		{ "autoibrs", 0x80000021, 0, PCM_KVM_EAX, 8 },
 		{ "srso_no", 0x80000021, 0, PCM_KVM_EAX, 29 },
+		{ "sbpb", 0x80000021, 0, PCM_KVM_EAX, 27 },
+		{ "ibpb_brtype", 0x80000021, 0, PCM_KVM_EAX, 28 },
+		{ "amd_ibrs", 0x80000008, 0, PCM_KVM_EBX, 14 },
+		{ "amd_stibp", 0x80000008, 0, PCM_KVM_EBX, 15 },
+		{ "btc_no", 0x80000008, 0, PCM_KVM_EBX, 29 },
+		{ "intel_stibp", 7, 0, PCM_KVM_EDX, 27 },
+		{ "flush_l1d", 7, 0, PCM_KVM_EDX, 28 },
+		{ "psfd", 7, 2, PCM_KVM_EDX, 0 },	{ "ipred_ctrl", 7, 2, PCM_KVM_EDX, 1 },
+		{ "rrsba_ctrl", 7, 2, PCM_KVM_EDX, 2 },	{ "ddpd_u", 7, 2, PCM_KVM_EDX, 3 },
+		{ "bhi_ctrl", 7, 2, PCM_KVM_EDX, 4 },	{ "mcdt_no", 7, 2, PCM_KVM_EDX, 5 },
 	};
 	unsigned int i;
 
@@ -541,7 +552,7 @@ static void t_table_classes(struct kunit *test)
 	for (id = 0; id < PCM_NR_FEATURES; id++) {
 		const struct pcm_feature *f = &pcm_features[id];
 
-		KUNIT_EXPECT_LE_MSG(test, f->cls, PCM_CLASS_SCRUB, "%s", f->name);
+		KUNIT_EXPECT_LT_MSG(test, f->cls, PCM_NR_CLASSES, "%s", f->name);
 		KUNIT_EXPECT_LE_MSG(test, f->level, PCM_LEVEL_V4, "%s", f->name);
 		if (f->cls != PCM_CLASS_HW)
 			KUNIT_EXPECT_EQ_MSG(test, f->level, PCM_LEVEL_NONE,
@@ -902,7 +913,7 @@ static void t_mode_nested(struct kunit *test)
 	}
 }
 
-/* KVM, INV and SCRUB features are shown by every mode, even an empty baseline. */
+/* KVM, INV, SCRUB and SPEC features are shown by every mode, even an empty baseline. */
 static void t_mode_non_hw_always(struct kunit *test)
 {
 	static const unsigned int modes[] = {
@@ -917,7 +928,8 @@ static void t_mode_non_hw_always(struct kunit *test)
 		for (id = 0; id < PCM_NR_FEATURES; id++) {
 			u8 cls = pcm_features[id].cls;
 
-			if (cls != PCM_CLASS_KVM && cls != PCM_CLASS_INV && cls != PCM_CLASS_SCRUB)
+			if (cls != PCM_CLASS_KVM && cls != PCM_CLASS_INV &&
+			    cls != PCM_CLASS_SCRUB && cls != PCM_CLASS_SPEC)
 				continue;
 			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_test(&a, id), "%s hides %s",
 					      pcm_mode_name(modes[i]), pcm_features[id].name);
@@ -1799,10 +1811,12 @@ static void t_mask_clx(struct kunit *test, unsigned int mode)
 
 	t_expect_regs(test, what, e, n, 0x1, 0, 0x0005065b, 0x00200800, c1, D1_BASE | D1_HT);
 	/* 7.1 held only avx512_bf16, which no level has: max sub-leaf drops to 0 */
-	t_expect_regs(test, what, e, n, 0x7, 0, 0, b7, c7, D7_MD_CLEAR | D7_ARCH_CAP);
+	/* speculation controls stay in every mode (class SPEC) */
+	t_expect_regs(test, what, e, n, 0x7, 0, 0, b7, c7, D7_CLX);
 	t_expect_zero(test, what, e, n, 0x7, 1);
 	t_expect_regs(test, what, e, n, 0x80000001, 0, 0, 0, c81, d81);
-	t_expect_regs(test, what, e, n, 0x80000008, 0, 0x302e, 0, 0, 0);
+	t_expect_regs(test, what, e, n, 0x80000008, 0, 0x302e,
+		      B88_AMD_IBPB | B88_AMD_IBRS | B88_AMD_STIBP | B88_AMD_SSBD, 0, 0);
 	t_expect_regs(test, what, e, n, 0x80000021, 0, A821_NO_SMM_CTL, 0, 0, 0);
 	for (i = 0; i < ARRAY_SIZE(t_clx_untouched); i++)
 		t_expect_entry_same(test, what, e, t_clx, n, t_clx_untouched[i][0],
@@ -2132,15 +2146,18 @@ static void t_mask_v4_spr(struct kunit *test)
 
 	t_allow(test, PCM_KVM_MODE_X86_64_V4, &allow);
 	KUNIT_EXPECT_TRUE(test, pcm_mask_entries(e, n, &allow));
-	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_EAX, 0);
+	/* 7.2 EDX (speculation controls) stays: the max sub-leaf too */
+	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_EAX, 2);
 	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_EBX,
 		     B7_FSGSBASE | B7_TSC_ADJUST | B7_BMI1 | B7_AVX2 | B7_FDP_EXCPTN |
 		     B7_SMEP | B7_BMI2 | B7_INVPCID | B7_ZERO_FCS_FDS | B7_AVX512F |
 		     B7_AVX512DQ | B7_SMAP | B7_AVX512CD | B7_AVX512BW | B7_AVX512VL);
 	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_ECX, C7_PKU);
-	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_EDX, D7_MD_CLEAR | D7_ARCH_CAP);
+	t_expect_reg(test, "v4", e, n, 0x7, 0, PCM_KVM_EDX,
+		     D7_MD_CLEAR | D7_SPEC_CTRL | D7_STIBP | D7_FLUSH_L1D | D7_ARCH_CAP |
+		     D7_SSBD);
 	t_expect_zero(test, "v4", e, n, 0x7, 1);
-	t_expect_zero(test, "v4", e, n, 0x7, 2);
+	t_expect_regs(test, "v4", e, n, 0x7, 2, 0, 0, 0, D72_SPR);
 	t_expect_reg(test, "v4", e, n, 0xd, 0, PCM_KVM_EAX, 0x2e7);
 	t_expect_reg(test, "v4", e, n, 0xd, 0, PCM_KVM_ECX, 2696);
 	t_expect_reg(test, "v4", e, n, 0xd, 1, PCM_KVM_EAX, A_D1_ALL);

@@ -6,17 +6,13 @@
  * refusal and `pcmctl check` can never disagree.
  *
  * Rules (../shared/reference/compat-semantics.md, section 3): vendor must
- * match; ordinary feature bits must be a subset; numbers must not be
- * smaller; inverted, scrub, information and KVM-provided bits never refuse.
+ * match; ordinary feature bits and speculation controls (HW, SPEC) must
+ * be a subset; numbers must not be smaller; inverted, scrub, information
+ * and KVM-provided bits never refuse.
  */
 #include "pcm_model.h"
 
 #define PCM_IDENTITY_VERSION	1
-
-static void pcm_hw_fs(struct pcm_fs *fs)
-{
-	pcm_fs_of_class(fs, PCM_CLASS_HW);
-}
 
 void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			       struct pcm_kvm_identity *id)
@@ -51,6 +47,21 @@ void pcm_identity_from_entries_have(const struct kvm_cpuid_entry2 *e,
 	}
 }
 
+void pcm_identity_widen(struct pcm_kvm_identity *dst,
+			const struct pcm_kvm_identity *src)
+{
+	if (!dst->vendor[0])
+		memcpy(dst->vendor, src->vendor, sizeof(dst->vendor));
+	if (src->max_basic_leaf > dst->max_basic_leaf)
+		dst->max_basic_leaf = src->max_basic_leaf;
+	if (src->max_ext_leaf > dst->max_ext_leaf)
+		dst->max_ext_leaf = src->max_ext_leaf;
+	if (src->phys_bits > dst->phys_bits)
+		dst->phys_bits = src->phys_bits;
+	dst->xcr0 |= src->xcr0;
+	pcm_fs_or(&dst->features, &dst->features, &src->features);
+}
+
 /* The highest basic and extended leaf the identity's features live in. */
 static void pcm_identity_leaves_used(const struct pcm_kvm_identity *id,
 				     u32 *basic, u32 *ext)
@@ -59,7 +70,7 @@ static void pcm_identity_leaves_used(const struct pcm_kvm_identity *id,
 	unsigned int w;
 
 	/* Bits that never refuse a move do not make their leaf needed. */
-	pcm_hw_fs(&hw);
+	pcm_fs_checked(&hw);
 	*basic = id->xcr0 ? 0xd : 1;
 	*ext = 0;
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
@@ -84,7 +95,7 @@ unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
 	struct pcm_fs hw;
 	u32 basic, ext;
 
-	pcm_hw_fs(&hw);
+	pcm_fs_checked(&hw);
 	pcm_fs_andnot(missing, &vm->features, &host->features);
 	pcm_fs_and(missing, missing, &hw);
 	pcm_fs_andnot(extra, &host->features, &vm->features);

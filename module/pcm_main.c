@@ -57,6 +57,7 @@ static const int pcm_kvm_cap_index[PCM_KVM_NR_WORDS_USED] = {
 	[PCM_KVM_W_8000_0007_EDX] = -1,
 	[PCM_KVM_W_8000_0008_EBX] = CPUID_8000_0008_EBX,
 	[PCM_KVM_W_8000_0021_EAX] = CPUID_8000_0021_EAX,
+	[PCM_KVM_W_7_2_EDX] = -1,
 };
 
 static u32 pcm_host_cpuid(u32 leaf, u32 subleaf, unsigned int reg)

@@ -238,6 +238,15 @@ void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
 			pcm_fs_set(fs, id);
 }
 
+void pcm_fs_checked(struct pcm_fs *fs)
+{
+	struct pcm_fs spec;
+
+	pcm_fs_of_class(fs, PCM_CLASS_HW);
+	pcm_fs_of_class(&spec, PCM_CLASS_SPEC);
+	pcm_fs_or(fs, fs, &spec);
+}
+
 /*
  * One pass: pcm_features.def lists what a feature needs before the feature
  * needs it (KUnit's t_table_deps_order), so whether a needed feature stays
@@ -518,11 +527,18 @@ static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
 
 	switch (leaf) {
 	case 0x7:
-		/* Sub-leaf 1 EBX/ECX and sub-leaves 2+ hold no allowed bit. */
+		/*
+		 * Sub-leaf 1 EBX/ECX, 2 EAX..ECX and sub-leaves 3+ hold no
+		 * allowed bit; 2 EDX is a word (speculation controls).
+		 */
 		if (subleaf == 1) {
 			regs[PCM_KVM_EBX] = 0;
 			regs[PCM_KVM_ECX] = 0;
-		} else if (subleaf >= 2) {
+		} else if (subleaf == 2) {
+			regs[PCM_KVM_EAX] = 0;
+			regs[PCM_KVM_EBX] = 0;
+			regs[PCM_KVM_ECX] = 0;
+		} else if (subleaf >= 3) {
 			memset(regs, 0, 4 * sizeof(u32));
 		}
 		break;

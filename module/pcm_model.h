@@ -81,6 +81,8 @@ enum pcm_class {
 	PCM_CLASS_INFO,		/* information: passed through */
 	PCM_CLASS_INV,		/* inverted: passed through, never refused */
 	PCM_CLASS_SCRUB,	/* might need scrubbing: OR-ed across a pool */
+	PCM_CLASS_SPEC,		/* speculation control: passed through, checked */
+	PCM_NR_CLASSES
 };
 
 enum pcm_level {
@@ -149,6 +151,8 @@ unsigned int pcm_fs_count(const struct pcm_fs *fs);
 /* Every bit of the table; or only those of one class. */
 void pcm_fs_known(struct pcm_fs *fs);
 void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls);
+/* What a destination must give the guest: the HW and SPEC classes. */
+void pcm_fs_checked(struct pcm_fs *fs);
 
 /* Clear every feature whose dependencies are not all in fs (fixed point). */
 void pcm_fs_close(struct pcm_fs *fs);
@@ -241,6 +245,12 @@ void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int ne
 void pcm_identity_from_entries_have(const struct kvm_cpuid_entry2 *e,
 				    unsigned int nent, const struct pcm_fs *have,
 				    struct pcm_kvm_identity *id);
+/*
+ * Widen dst by src, as a VM whose vCPUs have both: features and XCR0 OR-ed,
+ * leaves and phys_bits the larger; the vendor is dst's unless dst has none.
+ */
+void pcm_identity_widen(struct pcm_kvm_identity *dst,
+			const struct pcm_kvm_identity *src);
 
 /*
  * May a VM with identity vm run on a host that can give host (its

@@ -61,6 +61,7 @@ static const char *const class_names[] = {
 	[PCM_CLASS_INFO] = "INFO",
 	[PCM_CLASS_INV] = "INV",
 	[PCM_CLASS_SCRUB] = "SCRUB",
+	[PCM_CLASS_SPEC] = "SPEC",
 };
 
 static const char *const class_help[] = {
@@ -69,6 +70,8 @@ static const char *const class_help[] = {
 	[PCM_CLASS_INFO] = "information about the host or the guest OS state",
 	[PCM_CLASS_INV] = "inverted: presence means less; never hidden or refused",
 	[PCM_CLASS_SCRUB] = "might need scrubbing: OR-ed across a pool",
+	[PCM_CLASS_SPEC] = "speculation control or mitigation enumeration: never hidden; "
+			   "a destination without it refuses",
 };
 
 static const char *const reg_names[] = { "EAX", "EBX", "ECX", "EDX" };
@@ -412,7 +415,7 @@ static int modes_plain(void)
 		print_fs(pcm_mode_name(level_modes[i]), &allow);
 	}
 	fprintf(stdout,
-		"baseline: the list in %s/baseline, plus the KVM, INFO, INV and SCRUB classes, dependency-closed\n",
+		"baseline: the list in %s/baseline, plus the KVM, INFO, INV, SCRUB and SPEC classes, dependency-closed\n",
 		PCM_KVM_SYSFS);
 	return 0;
 }
@@ -505,7 +508,7 @@ static int modes_markdown(void)
 
 	fprintf(stdout,
 		"| **Passed through by every mode** (unless dependency closure hides them, below) | | | | | |\n");
-	for (cls = PCM_CLASS_KVM; cls <= PCM_CLASS_SCRUB; cls++)
+	for (cls = PCM_CLASS_KVM; cls < PCM_NR_CLASSES; cls++)
 		md_class_row(cls);
 
 	printf("\n"

@@ -45,6 +45,7 @@ enum pcm_kvm_word {
 	PCM_KVM_W_8000_0007_EDX,	/* leaf 0x80000007.0 EDX */
 	PCM_KVM_W_8000_0008_EBX,	/* leaf 0x80000008.0 EBX */
 	PCM_KVM_W_8000_0021_EAX,	/* leaf 0x80000021.0 EAX */
+	PCM_KVM_W_7_2_EDX,		/* leaf 0x00000007.2 EDX */
 	PCM_KVM_NR_WORDS_USED
 };
 

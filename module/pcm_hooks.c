@@ -5,9 +5,11 @@
  *   kvm_arch_init_vm (ret)     a VM is born: register it with default_mode;
  *                              its thread names it as KVM_CREATE_VM returns
  *   kvm_arch_destroy_vm        a VM ends
- *   kvm_set_cpuid              KVM_SET_CPUID2: mask the entries KVM installs
+ *   kvm_set_cpuid (ret)        KVM_SET_CPUID2: mask the entries KVM installs,
+ *                              record them if KVM accepts them
  *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode; refuse it
- *                              when the VM's expected identity is unmet
+ *                              when the VM's expected identity is unmet or
+ *                              a vCPU holds CPUID pcm_kvm never recorded
  *   kvm_cpuid (ret)            the guest's CPUID, masked when the stored
  *                              entries are not (mode set after SET_CPUID2);
  *                              armed only while such a VM exists, so that
@@ -63,50 +65,42 @@ static struct kprobe pcm_destroy_vm_probe = {
 	.pre_handler = destroy_vm_pre,
 };
 
-static int set_cpuid_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
-	struct kvm_cpuid_entry2 *e2 = (struct kvm_cpuid_entry2 *)regs->si;
-	int nent = (int)regs->dx;
-	struct pcm_policy *pol;
-	struct pcm_fs seen;
-	struct pcm_vm *vm;
+/*
+ * KVM_SET_CPUID2: the entry handler masks the entries and stages the result
+ * in the kretprobe instance; the return handler commits it only when KVM
+ * accepted the entries.  Without an instance neither runs: the first
+ * KVM_RUN of that vCPU finds entries pcm_kvm never recorded and is refused.
+ */
+struct pcm_set_cpuid_call {
+	struct kvm_vcpu *vcpu;
+	struct pcm_cpuid_stage st;
+};
 
-	if (nent <= 0)
-		return 0;
-	rcu_read_lock();
-	vm = pcm_vm_lookup(vcpu->kvm);
-	if (!vm)
-		goto out;
-	raw_spin_lock(&vm->lock);
-	pcm_fs_from_entries(e2, nent, &vm->requested);
-	vm->cpuid_set = true;
-	/*
-	 * Until the first KVM_RUN the current mode decides; after it, the
-	 * mask of the last pre-run KVM_SET_CPUID2 is reused so that QEMU's
-	 * identical re-set (vCPU hotplug) yields identical entries.
-	 */
-	if (!vm->ran) {
-		pol = rcu_dereference(vm->policy);
-		vm->stored_masked = !pcm_fs_all(&pol->allow);
-		vm->set_allow = pol->allow;
-	}
-	seen = vm->requested;
-	if (vm->stored_masked)
-		pcm_mask_entries_have(e2, nent, &vm->set_allow, &vm->requested,
-				      &seen);
-	pcm_identity_from_entries_have(e2, nent, &seen, &vm->id_base);
-	pcm_vm_update_exit(vm);
-	pcm_vm_update_verdict(vm);
-	raw_spin_unlock(&vm->lock);
-out:
-	rcu_read_unlock();
+static int set_cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_set_cpuid_call *c = (struct pcm_set_cpuid_call *)ri->data;
+
+	c->vcpu = (struct kvm_vcpu *)regs->di;
+	/* Not a managed VM: no return handler. */
+	return pcm_vm_cpuid_stage(c->vcpu, (struct kvm_cpuid_entry2 *)regs->si,
+				  (int)regs->dx, &c->st) ? 0 : 1;
+}
+
+static int set_cpuid_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_set_cpuid_call *c = (struct pcm_set_cpuid_call *)ri->data;
+
+	/* A rejected call changes nothing an operator or the guest sees. */
+	if (regs_return_value(regs) == 0)
+		pcm_vm_cpuid_commit(c->vcpu, &c->st);
 	return 0;
 }
 
-static struct kprobe pcm_set_cpuid_probe = {
-	.symbol_name = "kvm_set_cpuid",
-	.pre_handler = set_cpuid_pre,
+static struct kretprobe pcm_set_cpuid_probe = {
+	.kp.symbol_name = "kvm_set_cpuid",
+	.entry_handler = set_cpuid_entry,
+	.handler = set_cpuid_ret,
+	.data_size = sizeof(struct pcm_set_cpuid_call),
 };
 
 /*
@@ -121,24 +115,7 @@ static int pcm_run_refused(struct kvm_vcpu *vcpu)
 
 static int vcpu_run_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
-	struct pcm_vm *vm;
-	bool refuse = false;
-
-	rcu_read_lock();
-	vm = pcm_vm_lookup(vcpu->kvm);
-	if (vm && (!READ_ONCE(vm->ran) || READ_ONCE(vm->blocked))) {
-		raw_spin_lock(&vm->lock);
-		refuse = vm->blocked;
-		/* A refused VM has not run: its mode and expect stay open. */
-		if (!refuse)
-			vm->ran = true;
-		raw_spin_unlock(&vm->lock);
-		if (refuse)
-			pcm_vm_log_blocked(vm);
-	}
-	rcu_read_unlock();
-	if (!refuse)
+	if (!pcm_vm_run_refused((struct kvm_vcpu *)regs->di))
 		return 0;
 	/* Resume in pcm_run_refused(); the post handler makes this legal. */
 	instruction_pointer_set(regs, (unsigned long)pcm_run_refused);
@@ -288,12 +265,12 @@ void pcm_exit_hook_put(void)
 /* kvm_arch_init_vm last: a VM it registers may arm the kvm_cpuid probe. */
 static struct kretprobe *pcm_kretprobes[] = {
 	&pcm_cpuid_probe,
+	&pcm_set_cpuid_probe,
 	&pcm_init_vm_probe,
 };
 
 static struct kprobe *pcm_kprobes[] = {
 	&pcm_destroy_vm_probe,
-	&pcm_set_cpuid_probe,
 	&pcm_vcpu_run_probe,
 };
 

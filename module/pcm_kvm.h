@@ -48,10 +48,18 @@ struct pcm_vm {
 	raw_spinlock_t lock;
 	bool dead;
 	bool ran;
+	bool lost;			/* a vCPU holds entries never recorded */
+	/*
+	 * What KVM holds, over every vCPU: each KVM_SET_CPUID2 that KVM
+	 * accepted widens these, so they describe the widest vCPU whatever
+	 * the order of vCPUs and mode writes (never narrowed: a vCPU that
+	 * re-sets less before the first run leaves its old bits counted).
+	 */
 	bool cpuid_set;
-	bool stored_masked;		/* KVM holds entries masked by set_allow */
-	struct pcm_fs set_allow;
-	struct pcm_fs requested;	/* what the VMM last gave KVM_SET_CPUID2 */
+	bool stored_masked;		/* !pcm_fs_all(&set_allow) */
+	struct pcm_fs set_allow;	/* OR of the masks applied; all: one unmasked */
+	struct pcm_fs requested;	/* OR of what the VMM gave */
+	struct pcm_fs stored;		/* OR of what KVM stored (the masked result) */
 
 	/*
 	 * What the CPUID exit path applies, derived from the above whenever
@@ -62,13 +70,26 @@ struct pcm_vm {
 	struct pcm_fs exit_allow;
 
 	/* Migration/restore: the identity the VM had on its source. */
-	struct pcm_kvm_identity id_base;	/* from KVM's entries; features unused */
+	struct pcm_kvm_identity id_base;	/* widest of KVM's entries; features unused */
 	bool has_expect;
 	bool blocked;				/* KVM_RUN refused */
 	struct pcm_kvm_identity expect;
 	struct pcm_fs blocked_missing;
 	unsigned int blocked_limits;
 	unsigned int blocked_result;
+};
+
+/*
+ * One KVM_SET_CPUID2, staged while KVM checks it: the entries are masked
+ * in place on entry to kvm_set_cpuid(), and this is committed to the VM
+ * only if KVM returns 0.  Lives in the kretprobe instance (preallocated).
+ */
+struct pcm_cpuid_stage {
+	struct pcm_fs requested;	/* what the VMM gave */
+	struct pcm_fs stored;		/* what KVM is asked to store */
+	struct pcm_fs set_allow;	/* the mask applied; all: none */
+	struct pcm_kvm_identity id;	/* of the stored entries */
+	u64 serial;			/* the VM staged for */
 };
 
 /* Length of a rejected token worth quoting in dmesg: no trailing newline. */
@@ -87,20 +108,25 @@ struct pcm_vm *pcm_vm_get_by_file(struct file *file);	/* takes a ref */
 void pcm_vm_put(struct pcm_vm *vm);
 void pcm_vm_created(struct kvm *kvm);			/* atomic context */
 void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
+/*
+ * KVM_SET_CPUID2 of vcpu (atomic context): stage masks e2 in place and
+ * returns false when the VM is not managed; commit records the staged
+ * result once KVM accepted it.
+ */
+bool pcm_vm_cpuid_stage(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e2,
+			int nent, struct pcm_cpuid_stage *st);
+void pcm_vm_cpuid_commit(struct kvm_vcpu *vcpu, const struct pcm_cpuid_stage *st);
+/* KVM_RUN of vcpu (atomic context): true if it must be refused. */
+bool pcm_vm_run_refused(struct kvm_vcpu *vcpu);
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
 /* The exit-path mask of a VM; false when KVM's stored entries suffice. */
 bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow);
-/* Recompute exit_needed/exit_allow; caller holds vm->lock. */
-void pcm_vm_update_exit(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
 unsigned int pcm_vm_count(void);
 void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id);
 int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id);
-/* Re-evaluate expect against what KVM holds; caller holds vm->lock. */
-void pcm_vm_update_verdict(struct pcm_vm *vm);
-void pcm_vm_log_blocked(struct pcm_vm *vm);		/* atomic context */
 
 /* pcm_main.c */
 extern struct kobject *pcm_kobj;

@@ -20,6 +20,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -45,6 +46,9 @@ static DEFINE_SPINLOCK(pcm_default_policy_lock);
 static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size);
 static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
 			    const struct pcm_fs *allow);
+static void pcm_vm_update_exit(struct pcm_vm *vm);
+static void pcm_vm_update_verdict(struct pcm_vm *vm);
+static void pcm_vm_log_blocked(struct pcm_vm *vm);
 
 static struct pcm_vm *to_vm(struct kobject *kobj)
 {
@@ -455,6 +459,157 @@ void pcm_vm_put(struct pcm_vm *vm)
 	kobject_put(&vm->kobj);
 }
 
+/*
+ * The features of a vCPU's entries without the bits KVM itself rewrites in
+ * them at run time (kvm_update_cpuid_runtime(): APIC from the APIC base
+ * MSR, OSXSAVE and OSPKE from CR4, MONITOR from MISC_ENABLE), which KVM
+ * also ignores when it compares entries.
+ */
+static void pcm_fs_of_vcpu_entries(const struct kvm_cpuid_entry2 *e, int nent,
+				   struct pcm_fs *fs)
+{
+	pcm_fs_from_entries(e, max(nent, 0), fs);
+	pcm_fs_clear(fs, PCM_F_APIC);
+	pcm_fs_clear(fs, PCM_F_OSXSAVE);
+	pcm_fs_clear(fs, PCM_F_OSPKE);
+	pcm_fs_clear(fs, PCM_F_MONITOR);
+}
+
+/*
+ * The mask of one KVM_SET_CPUID2.  Before the VM has run, its mode's.  After
+ * it, the mode is frozen: a vCPU that holds entries is given them again
+ * (KVM accepts only identical entries from a vCPU that has run, e.g. QEMU
+ * plugging a parked vCPU back), so its mask is what it holds: none when it
+ * holds all the VMM asks for (stored unmasked), else the features it holds.
+ * A new vCPU (hot-plug) gets the
+ * mode's.  Reading vcpu->arch is safe: the caller is that vCPU's ioctl,
+ * which holds vcpu->mutex.  *held: the vCPU is given its own entries again.
+ */
+static void pcm_vm_cpuid_mask(struct pcm_vm *vm, struct kvm_vcpu *vcpu,
+			      const struct kvm_cpuid_entry2 *e2, int nent,
+			      struct pcm_fs *allow, bool *held)
+{
+	struct kvm_cpuid_entry2 *cur = vcpu->arch.cpuid_entries;
+	int ncur = vcpu->arch.cpuid_nent;
+	struct pcm_fs want;
+
+	*held = false;
+	*allow = rcu_dereference(vm->policy)->allow;
+	if (!READ_ONCE(vm->ran) || !cur || ncur <= 0)
+		return;
+	*held = true;
+	pcm_fs_of_vcpu_entries(cur, ncur, allow);
+	pcm_fs_of_vcpu_entries(e2, nent, &want);
+	if (pcm_fs_subset(&want, allow)) {
+		memset(allow, 0xff, sizeof(*allow));
+		return;
+	}
+	/* KVM rewrites these on both sides before it compares: keep them. */
+	pcm_fs_set(allow, PCM_F_APIC);
+	pcm_fs_set(allow, PCM_F_OSXSAVE);
+	pcm_fs_set(allow, PCM_F_OSPKE);
+	pcm_fs_set(allow, PCM_F_MONITOR);
+}
+
+bool pcm_vm_cpuid_stage(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e2,
+			int nent, struct pcm_cpuid_stage *st)
+{
+	struct pcm_vm *vm;
+	bool held;
+
+	if (nent < 0)
+		return false;
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (!vm) {
+		rcu_read_unlock();
+		return false;
+	}
+	st->serial = vm->serial;
+	pcm_vm_cpuid_mask(vm, vcpu, e2, nent, &st->set_allow, &held);
+	rcu_read_unlock();
+
+	pcm_fs_from_entries(e2, nent, &st->requested);
+	st->stored = st->requested;
+	if (!pcm_fs_all(&st->set_allow))
+		pcm_mask_entries_have(e2, nent, &st->set_allow, &st->requested,
+				      &st->stored);
+	pcm_identity_from_entries_have(e2, nent, &st->stored, &st->id);
+	/* A vCPU given its own entries again adds no new mask. */
+	if (held)
+		pcm_fs_zero(&st->set_allow);
+	return true;
+}
+
+void pcm_vm_cpuid_commit(struct kvm_vcpu *vcpu, const struct pcm_cpuid_stage *st)
+{
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	/* The vCPU's ioctl holds the VM: it is the one staged for. */
+	if (vm && !WARN_ON_ONCE(vm->serial != st->serial)) {
+		raw_spin_lock(&vm->lock);
+		if (!vm->cpuid_set) {
+			vm->id_base = st->id;
+			vm->cpuid_set = true;
+		} else {
+			pcm_identity_widen(&vm->id_base, &st->id);
+		}
+		pcm_fs_or(&vm->requested, &vm->requested, &st->requested);
+		pcm_fs_or(&vm->stored, &vm->stored, &st->stored);
+		pcm_fs_or(&vm->set_allow, &vm->set_allow, &st->set_allow);
+		vm->stored_masked = !pcm_fs_all(&vm->set_allow);
+		pcm_vm_update_exit(vm);
+		pcm_vm_update_verdict(vm);
+		raw_spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * The first KVM_RUN of a vCPU (KVM keeps that per vCPU): its entries must
+ * be ones pcm_kvm recorded.  A KVM_SET_CPUID2 the set_cpuid kretprobe
+ * missed (no instance) left its entries unmasked and uncounted; the VM is
+ * then blocked for good.  Caller: the vCPU's KVM_RUN, under vcpu->mutex.
+ */
+static void pcm_vm_check_vcpu(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	struct pcm_fs have;
+
+	lockdep_assert_held(&vm->lock);
+	pcm_fs_of_vcpu_entries(vcpu->arch.cpuid_entries, vcpu->arch.cpuid_nent,
+			       &have);
+	if (vm->lost || pcm_fs_subset(&have, &vm->stored))
+		return;
+	vm->lost = true;
+	pcm_vm_update_verdict(vm);
+}
+
+bool pcm_vm_run_refused(struct kvm_vcpu *vcpu)
+{
+	bool first = READ_ONCE(vcpu->arch.last_vmentry_cpu) == -1;
+	struct pcm_vm *vm;
+	bool refuse = false;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (vm && (first || !READ_ONCE(vm->ran) || READ_ONCE(vm->blocked))) {
+		raw_spin_lock(&vm->lock);
+		if (first)
+			pcm_vm_check_vcpu(vm, vcpu);
+		refuse = vm->blocked;
+		/* A refused VM has not run: its mode and expect stay open. */
+		if (!refuse)
+			vm->ran = true;
+		raw_spin_unlock(&vm->lock);
+		if (refuse)
+			pcm_vm_log_blocked(vm);
+	}
+	rcu_read_unlock();
+	return refuse;
+}
+
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode)
 {
 	struct pcm_policy *pol, *old;
@@ -526,7 +681,8 @@ static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
 	write_seqcount_end(&vm->exit_seq);
 }
 
-void pcm_vm_update_exit(struct pcm_vm *vm)
+/* Recompute exit_needed/exit_allow; caller holds vm->lock. */
+static void pcm_vm_update_exit(struct pcm_vm *vm)
 {
 	struct pcm_policy *pol;
 	struct pcm_fs eff;
@@ -536,10 +692,12 @@ void pcm_vm_update_exit(struct pcm_vm *vm)
 	pol = rcu_dereference_protected(vm->policy, lockdep_is_held(&vm->lock));
 	/*
 	 * Nothing to do without stored entries (KVM answers zeros) or when
-	 * they are already masked at least as much.
+	 * every vCPU's are already masked at least as much.  Otherwise the
+	 * exit path masks every vCPU of the VM: the narrower ones again, to
+	 * no effect.
 	 */
 	needed = vm->cpuid_set && !pcm_fs_all(&pol->allow) &&
-		 !(vm->stored_masked && pcm_fs_subset(&vm->set_allow, &pol->allow));
+		 !pcm_fs_subset(&vm->set_allow, &pol->allow);
 	eff = pol->allow;
 	if (needed)
 		pcm_mask_effective(&pol->allow, &vm->requested, &eff);
@@ -560,15 +718,11 @@ bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
 	return needed;
 }
 
-/* What the guest sees; caller holds vm->lock. */
+/* What the widest vCPU's guest sees; caller holds vm->lock. */
 static void pcm_vm_visible_locked(struct pcm_vm *vm, struct pcm_fs *visible)
 {
-	*visible = vm->requested;
-	/* What KVM holds ... */
-	if (vm->stored_masked) {
-		pcm_fs_and(visible, visible, &vm->set_allow);
-		pcm_fs_close(visible);
-	}
+	/* What KVM holds (each vCPU's closed, so is their union) ... */
+	*visible = vm->stored;
 	/* ... narrowed by the exit path: both closed, so is their meet. */
 	if (vm->exit_needed)
 		pcm_fs_and(visible, visible, &vm->exit_allow);
@@ -590,12 +744,17 @@ void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id)
 	raw_spin_unlock(&vm->lock);
 }
 
-void pcm_vm_update_verdict(struct pcm_vm *vm)
+/* Re-evaluate expect against what KVM holds; caller holds vm->lock. */
+static void pcm_vm_update_verdict(struct pcm_vm *vm)
 {
 	struct pcm_kvm_identity cur;
 	struct pcm_fs extra;
 
 	lockdep_assert_held(&vm->lock);
+	if (vm->lost) {
+		vm->blocked = true;
+		return;
+	}
 	if (!vm->has_expect) {
 		vm->blocked = false;
 		return;
@@ -624,6 +783,11 @@ static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 		buf[0] = '\0';
 		return 0;
 	}
+	if (vm->lost) {
+		raw_spin_unlock(&vm->lock);
+		return strscpy(buf, "blocked: a vCPU holds CPUID entries pcm_kvm never recorded",
+			       size);
+	}
 	if (!vm->cpuid_set) {
 		raw_spin_unlock(&vm->lock);
 		return strscpy(buf, "blocked: the VMM has not set CPUID yet", size);
@@ -647,7 +811,7 @@ static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 	return n;
 }
 
-void pcm_vm_log_blocked(struct pcm_vm *vm)
+static void pcm_vm_log_blocked(struct pcm_vm *vm)
 {
 	char *buf = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_ATOMIC);
 

@@ -1419,6 +1419,180 @@ TEST_F(frozen, hotplug_mode_after_cpuid)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Per vCPU: KVM keeps CPUID per vCPU; pcm_kvm masks every one and reports  */
+/* the widest, whatever the order of KVM_SET_CPUID2 calls and mode writes.  */
+
+FIXTURE(pervcpu) {
+	struct vm vm;		/* vCPU 0 */
+	struct vm cpu1;		/* vCPU 1 of the same VM */
+	struct kvm_cpuid2 *set;
+	struct pcm_fs requested, v2, mask;
+	char dir[256];
+};
+
+FIXTURE_SETUP(pervcpu)
+{
+	int r;
+
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	self->cpu1.vcpu_fd = -1;
+	self->cpu1.run = NULL;
+	REQUIRE_PCM();
+	self->set = supported(_metadata);
+	fs_from_cpuid2(self->set, &self->requested);
+	fs_expected(PCM_KVM_MODE_X86_64_V2, NULL, &self->requested, &self->v2);
+	fs_compare_mask(&self->mask);
+	new_vm(_metadata, &self->vm, true);
+	self->cpu1 = self->vm;
+	self->cpu1.vcpu_fd = -1;
+	self->cpu1.run = NULL;
+	r = vm_add_vcpu_id(&self->cpu1, 1);
+	ASSERT_EQ(0, r) TH_LOG("second vCPU: %s", strerror(-r));
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+}
+
+FIXTURE_TEARDOWN(pervcpu)
+{
+	if (self->cpu1.vcpu_fd >= 0)
+		vm_close_vcpu(&self->cpu1);
+	vm_destroy(&self->vm);
+	free(self->set);
+}
+
+static void vm_fs(struct __test_metadata *_metadata, const char *dir,
+		  const char *file, struct pcm_fs *fs)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	ASSERT_EQ(0, sysfs_read_fs(path, fs)) TH_LOG("%s", path);
+}
+
+/*
+ * vCPU 0 sets CPUID, then the mode is written, then vCPU 1 sets CPUID (what
+ * a multi-vCPU QEMU does when the mode is written after the first vCPU's
+ * `requested` appears): vCPU 0's guest must not see more than the mode.
+ */
+TEST_F(pervcpu, mode_between_set_cpuid)
+{
+	struct guest_view gv;
+	struct pcm_fs vis;
+
+	if (pcm_fs_equal(&self->requested, &self->v2))
+		SKIP(return, "KVM offers nothing that x86-64-v2 hides");
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->cpu1, self->set);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 0 (CPUID set before the mode)", &gv.fs, &self->v2,
+			     &self->mask));
+	run_guest_cpuid(_metadata, &self->cpu1, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 1 (CPUID set after the mode)", &gv.fs, &self->v2,
+			     &self->mask));
+	vm_fs(_metadata, self->dir, "visible", &vis);
+	EXPECT_EQ(0, fs_diff("visible", &vis, &self->v2, &self->mask));
+}
+
+/*
+ * The other order: vCPU 0 masked by the mode, the mode set back to off,
+ * vCPU 1 unmasked.  Each guest sees what its vCPU holds; visible and the
+ * identity describe the widest (vCPU 1), so that no destination is
+ * accepted that could not give vCPU 1 what it sees.
+ */
+TEST_F(pervcpu, mode_between_set_cpuid_reverse)
+{
+	struct guest_view gv;
+	struct pcm_fs vis;
+
+	if (pcm_fs_equal(&self->requested, &self->v2))
+		SKIP(return, "KVM offers nothing that x86-64-v2 hides");
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_OFF);
+	set_cpuid(_metadata, &self->cpu1, self->set);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 0 (CPUID set in x86-64-v2)", &gv.fs, &self->v2,
+			     &self->mask));
+	run_guest_cpuid(_metadata, &self->cpu1, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 1 (CPUID set in off)", &gv.fs, &self->requested,
+			     &self->mask));
+	vm_fs(_metadata, self->dir, "visible", &vis);
+	EXPECT_EQ(0, fs_diff("visible (the widest vCPU)", &vis, &self->requested,
+			     &self->mask));
+}
+
+/* requested is the widest vCPU's, not the last one's. */
+TEST_F(pervcpu, requested_is_widest)
+{
+	struct kvm_cpuid2 *narrow = cpuid2_dup(self->set);
+	struct kvm_cpuid_entry2 *e;
+	struct pcm_fs req, vis;
+
+	ASSERT_NE(NULL, narrow);
+	e = cpuid2_find(narrow, 1, 0);
+	ASSERT_NE(NULL, e);
+	if (!(e->ecx & (1U << 20))) {
+		free(narrow);
+		SKIP(return, "KVM does not offer sse4_2");
+	}
+	e->ecx &= ~(1U << 20);
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_cpuid(_metadata, &self->cpu1, narrow);
+	free(narrow);
+	vm_fs(_metadata, self->dir, "requested", &req);
+	vm_fs(_metadata, self->dir, "visible", &vis);
+	EXPECT_TRUE(fs_has(&req, "sse4_2")) TH_LOG("requested lost vCPU 0's sse4_2");
+	EXPECT_TRUE(fs_has(&vis, "sse4_2")) TH_LOG("visible lost vCPU 0's sse4_2");
+}
+
+/*
+ * After KVM_RUN, a KVM_SET_CPUID2 that KVM rejects (entries not identical)
+ * changes nothing: with expect set to the VM's own identity, the running
+ * guest is not blocked by a call that changed nothing in KVM.
+ */
+TEST_F(pervcpu, rejected_set_cpuid_changes_nothing)
+{
+	struct kvm_cpuid2 *less = cpuid2_dup(self->set);
+	struct kvm_cpuid_entry2 *e;
+	struct guest_view gv;
+	char path[300], id[4096], before[4096], status[256];
+	struct pcm_fs req;
+	ssize_t n;
+	int r;
+
+	ASSERT_NE(NULL, less);
+	e = cpuid2_find(less, 1, 0);
+	ASSERT_NE(NULL, e);
+	if (!(e->ecx & (1U << 20))) {
+		free(less);
+		SKIP(return, "KVM does not offer sse4_2");
+	}
+	e->ecx &= ~(1U << 20);
+	set_cpuid(_metadata, &self->vm, self->set);
+	snprintf(path, sizeof(path), "%s/identity", self->dir);
+	n = sysfs_read(path, id, sizeof(id));
+	ASSERT_LT(0, n);
+	snprintf(path, sizeof(path), "%s/expect", self->dir);
+	ASSERT_EQ(0, sysfs_write_str(path, id)) TH_LOG("expect <- own identity");
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+
+	r = vcpu_set_cpuid(&self->vm, less);
+	free(less);
+	EXPECT_NE(0, r) TH_LOG("KVM accepted different entries after KVM_RUN");
+	snprintf(path, sizeof(path), "%s/status", self->dir);
+	ASSERT_LT(0, sysfs_read(path, status, sizeof(status)));
+	EXPECT_STREQ("ok\n", status);
+	vm_fs(_metadata, self->dir, "requested", &req);
+	EXPECT_TRUE(fs_has(&req, "sse4_2")) TH_LOG("the rejected call changed requested");
+	snprintf(path, sizeof(path), "%s/identity", self->dir);
+	ASSERT_LT(0, sysfs_read(path, before, sizeof(before)));
+	EXPECT_STREQ(id, before);
+	/* The guest runs on. */
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+}
+
+/* ---------------------------------------------------------------------- */
 /* XSETBV: a hidden state component cannot be enabled                      */
 
 FIXTURE(xsetbv) {
@@ -1899,6 +2073,7 @@ TEST_F(exit_probe, armed_while_late_mode_vm_lives)
 
 TEST_F(exit_probe, disarmed_when_late_mode_reverts)
 {
+	struct kvm_cpuid2 *got;
 	unsigned long missed;
 
 	new_vm(_metadata, &self->vm, true);
@@ -1907,10 +2082,23 @@ TEST_F(exit_probe, disarmed_when_late_mode_reverts)
 	EXPECT_EQ(1, exit_probe_armed(&missed));
 	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_OFF);
 	EXPECT_TRUE(exit_probe_settles(0));
-	/* A new KVM_SET_CPUID2 after a late mode masks the stored entries. */
+	/*
+	 * A new KVM_SET_CPUID2 after a late mode masks the stored entries.
+	 * What the vCPU held before still counts (pcm_kvm records the widest
+	 * of every accepted set, never less), so the probe stays armed for
+	 * this VM until it ends.
+	 */
 	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
 	EXPECT_EQ(1, exit_probe_armed(&missed));
 	set_cpuid(_metadata, &self->vm, self->set);
+	got = vcpu_get_cpuid(&self->vm);
+	ASSERT_NE(NULL, got);
+	if (table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 28))
+		EXPECT_FALSE(table_reg(got, 1, 0, PCM_KVM_ECX) & (1U << 28))
+			TH_LOG("stored entries keep avx after a KVM_SET_CPUID2 in x86-64-v2");
+	free(got);
+	EXPECT_EQ(1, exit_probe_armed(&missed));
+	vm_destroy(&self->vm);
 	EXPECT_TRUE(exit_probe_settles(0));
 }
 

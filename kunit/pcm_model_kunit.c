@@ -2170,6 +2170,42 @@ static void t_mask_v4_spr(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pcm_mask_entries(e, n, &allow));
 }
 
+/* The leaf KVM answers from, as arch/x86/kvm/cpuid.c picks it. */
+static void t_answering_leaf(struct kunit *test)
+{
+	static const struct {
+		u32 leaf, subleaf, want;
+	} intel[] = {
+		{ 0x7, 0, 0x7 },		/* an entry */
+		{ 0xd, 1, 0xd },
+		{ 0xd, 10, 0xd },		/* in range, no such sub-leaf: zeros */
+		{ 0x8, 0, 0x8 },		/* in range, no entry: zeros */
+		{ 0x17, 0, 0x16 },		/* above the max basic leaf 0x16 */
+		{ 0xe000, 3, 0x16 },
+		{ 0x40000001, 0, 0x40000001 },
+		{ 0x40000002, 0, 0x16 },	/* above 0x40000000's EAX */
+		{ 0x40000100, 0, 0x16 },	/* a class without an entry */
+		{ 0x80000021, 0, 0x80000021 },
+		{ 0x80000022, 0, 0x16 },
+		{ 0xc0000001, 0, 0x16 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(intel); i++)
+		KUNIT_EXPECT_EQ_MSG(test, pcm_cpuid_answering_leaf(t_clx, ARRAY_SIZE(t_clx),
+								   intel[i].leaf,
+								   intel[i].subleaf),
+				    intel[i].want, "GenuineIntel %#x.%u", intel[i].leaf,
+				    intel[i].subleaf);
+	/* AuthenticAMD: KVM answers zeros out of range, from no other leaf. */
+	KUNIT_EXPECT_EQ(test, pcm_cpuid_answering_leaf(t_rome, ARRAY_SIZE(t_rome), 0x11, 0),
+			0x11);
+	KUNIT_EXPECT_EQ(test, pcm_cpuid_answering_leaf(t_rome, ARRAY_SIZE(t_rome),
+						       0x80000022, 0), 0x80000022);
+	/* No entries at all: nothing to redirect to. */
+	KUNIT_EXPECT_EQ(test, pcm_cpuid_answering_leaf(t_clx, 0, 0x17, 0), 0x17);
+}
+
 /* AMD: min hides Hyper-V's AMD list; 0x80000001 EDX mirrors follow leaf 1. */
 static void t_mask_amd(struct kunit *test)
 {
@@ -2313,6 +2349,7 @@ static struct kunit_case pcm_model_mask_cases[] = {
 	KUNIT_CASE(t_mask_off_spr),
 	KUNIT_CASE(t_mask_regs_off_noop),
 	KUNIT_CASE(t_mask_v4_spr),
+	KUNIT_CASE(t_answering_leaf),
 	KUNIT_CASE(t_mask_amd),
 	KUNIT_CASE(t_mask_leaf_owners),
 	KUNIT_CASE(t_from_entries),

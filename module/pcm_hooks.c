@@ -173,8 +173,11 @@ static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	c->regs[1] = (u32 *)regs->dx;
 	c->regs[2] = (u32 *)regs->cx;
 	c->regs[3] = (u32 *)regs->r8;
-	c->leaf = *c->regs[0];
 	c->subleaf = *c->regs[2];
+	/* KVM may answer from another leaf; this is the vCPU's own context. */
+	c->leaf = pcm_cpuid_answering_leaf(vcpu->arch.cpuid_entries,
+					   max(vcpu->arch.cpuid_nent, 0),
+					   *c->regs[0], c->subleaf);
 	return 0;
 }
 

@@ -574,6 +574,48 @@ out:
 	return memcmp(old, regs, sizeof(old)) != 0;
 }
 
+/* KVM's kvm_find_cpuid_entry_index(); any = an entry of leaf, index aside. */
+static const struct kvm_cpuid_entry2 *
+pcm_cpuid_entry(const struct kvm_cpuid_entry2 *e, unsigned int nent, u32 leaf,
+		u32 subleaf, bool any)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++)
+		if (e[i].function == leaf &&
+		    (any || !(e[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     e[i].index == subleaf))
+			return &e[i];
+	return NULL;
+}
+
+u32 pcm_cpuid_answering_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent,
+			     u32 leaf, u32 subleaf)
+{
+	const struct kvm_cpuid_entry2 *basic, *class;
+
+	if (pcm_cpuid_entry(e, nent, leaf, subleaf, false))
+		return leaf;
+	basic = pcm_cpuid_entry(e, nent, 0, 0, true);
+	if (!basic)
+		return leaf;
+	/* "AuthenticAMD", "HygonGenuine": out of range reads as zeros. */
+	if ((basic->ebx == 0x68747541 && basic->ecx == 0x444d4163 &&
+	     basic->edx == 0x69746e65) ||
+	    (basic->ebx == 0x6f677948 && basic->ecx == 0x656e6975 &&
+	     basic->edx == 0x6e65476e))
+		return leaf;
+	if (leaf >= 0x40000000 && leaf <= 0x4fffffff)
+		class = pcm_cpuid_entry(e, nent, leaf & 0xffffff00, 0, true);
+	else if (leaf >= 0xc0000000)
+		class = pcm_cpuid_entry(e, nent, 0xc0000000, 0, true);
+	else
+		class = pcm_cpuid_entry(e, nent, leaf & 0x80000000, 0, true);
+	if (class && leaf <= class->eax)
+		return leaf;
+	return basic->eax;
+}
+
 bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
 {
 	/* Mode "off": nothing to hide, not even bits outside the table. */

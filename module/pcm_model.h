@@ -207,6 +207,18 @@ void pcm_fs_add_regs(struct pcm_fs *fs, u32 leaf, u32 subleaf, const u32 regs[4]
 bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow);
 
 /*
+ * The leaf whose entry KVM answers a guest's CPUID(leaf, subleaf) from,
+ * given the vCPU's entries (arch/x86/kvm/cpuid.c, kvm_cpuid() and
+ * get_out_of_range_cpuid_entry()): leaf itself when an entry matches or
+ * nothing does; for a guest whose vendor is neither AMD nor Hygon, a leaf
+ * above its class's maximum (basic, 0x4000xx00, 0x80000000, 0xc0000000) is
+ * answered from the max basic leaf, with the guest's subleaf.  The exit
+ * path masks that leaf, not the one the guest named.
+ */
+u32 pcm_cpuid_answering_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent,
+			     u32 leaf, u32 subleaf);
+
+/*
  * Mask a whole CPUID table in place as KVM_SET_CPUID2 would install it:
  * pcm_mask_regs() on every entry with the closure of (entries & allow),
  * then keep derived fields consistent (leaf 7 max subleaf, the XSAVE area

@@ -1592,6 +1592,56 @@ TEST_F(pervcpu, rejected_set_cpuid_changes_nothing)
 	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
 }
 
+/*
+ * A GenuineIntel guest's CPUID of a leaf above the max basic leaf is
+ * answered by KVM from the max basic leaf (with the guest's sub-leaf).  With
+ * the mode set after KVM_SET_CPUID2 (the exit path masks), CPUID(0xe, n)
+ * must come out exactly as masked as CPUID(0xd, n): without xsave in
+ * x86-64-v2, no XCR0 component or XSAVE variant shows.
+ */
+TEST_F(pervcpu, out_of_range_leaf_masked)
+{
+	struct kvm_cpuid2 *c = cpuid2_dup(self->set);
+	struct guest_cpuid req[4] = {
+		{ 0xd, 0 }, { 0xd, 1 }, { 0xe, 0 }, { 0xe, 1 },
+	};
+	struct kvm_cpuid_entry2 *e0, *d0;
+	unsigned int i, j, r;
+
+	ASSERT_NE(NULL, c);
+	e0 = cpuid2_find(c, 0, 0);
+	d0 = cpuid2_find(c, 0xd, 0);
+	ASSERT_NE(NULL, e0);
+	if (!d0 || !(d0->eax & XFEATURE_MASK_SSE)) {
+		free(c);
+		SKIP(return, "KVM offers no XSAVE leaf");
+	}
+	/* GenuineIntel, max basic leaf 0xd: drop the basic leaves above it. */
+	e0->eax = 0xd;
+	e0->ebx = 0x756e6547;
+	e0->edx = 0x49656e69;
+	e0->ecx = 0x6c65746e;
+	for (i = j = 0; i < c->nent; i++)
+		if (c->entries[i].function <= 0xd || c->entries[i].function >= 0x40000000)
+			c->entries[j++] = c->entries[i];
+	c->nent = j;
+	set_cpuid(_metadata, &self->vm, c);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	free(c);
+
+	r = guest_cpuid(&self->vm, req, ARRAY_SIZE(req));
+	ASSERT_EQ(0, r) TH_LOG("guest CPUID run: %s", strerror(-r));
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 4; j++) {
+			EXPECT_EQ(0, req[i].regs[j])
+				TH_LOG("CPUID(0xd,%u) reg %u = 0x%x in x86-64-v2", i, j,
+				       req[i].regs[j]);
+			EXPECT_EQ(req[i].regs[j], req[i + 2].regs[j])
+				TH_LOG("CPUID(0xe,%u) reg %u = 0x%x, answered from 0xd (0x%x)",
+				       i, j, req[i + 2].regs[j], req[i].regs[j]);
+		}
+}
+
 /* ---------------------------------------------------------------------- */
 /* XSETBV: a hidden state component cannot be enabled                      */
 

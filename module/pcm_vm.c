@@ -476,14 +476,16 @@ static void pcm_fs_of_vcpu_entries(const struct kvm_cpuid_entry2 *e, int nent,
 }
 
 /*
- * The mask of one KVM_SET_CPUID2.  Before the VM has run, its mode's.  After
- * it, the mode is frozen: a vCPU that holds entries is given them again
- * (KVM accepts only identical entries from a vCPU that has run, e.g. QEMU
- * plugging a parked vCPU back), so its mask is what it holds: none when it
- * holds all the VMM asks for (stored unmasked), else the features it holds.
- * A new vCPU (hot-plug) gets the
- * mode's.  Reading vcpu->arch is safe: the caller is that vCPU's ioctl,
- * which holds vcpu->mutex.  *held: the vCPU is given its own entries again.
+ * The mask of one KVM_SET_CPUID2.  Before the VM has run: its mode's.  After
+ * the run the mode is frozen, and
+ * - a vCPU that holds entries is given them again (KVM accepts only
+ *   identical entries from a vCPU that has run, e.g. QEMU plugging a parked
+ *   vCPU back): no mask when it holds all the VMM asks for (stored
+ *   unmasked), else the features it holds;
+ * - a new vCPU (hot-plug) sees what the others see: the masks they were
+ *   given, within the frozen mode (which the exit path applies to all).
+ * Reading vcpu->arch is safe: the caller is that vCPU's ioctl, which holds
+ * vcpu->mutex.  *held: the vCPU is given its own entries again.
  */
 static void pcm_vm_cpuid_mask(struct pcm_vm *vm, struct kvm_vcpu *vcpu,
 			      const struct kvm_cpuid_entry2 *e2, int nent,
@@ -495,8 +497,16 @@ static void pcm_vm_cpuid_mask(struct pcm_vm *vm, struct kvm_vcpu *vcpu,
 
 	*held = false;
 	*allow = rcu_dereference(vm->policy)->allow;
-	if (!READ_ONCE(vm->ran) || !cur || ncur <= 0)
+	if (!READ_ONCE(vm->ran))
 		return;
+	if (!cur || ncur <= 0) {
+		/* A new vCPU sees what the others see: their masks and the mode. */
+		raw_spin_lock(&vm->lock);
+		if (vm->cpuid_set)
+			pcm_fs_and(allow, allow, &vm->set_allow);
+		raw_spin_unlock(&vm->lock);
+		return;
+	}
 	*held = true;
 	pcm_fs_of_vcpu_entries(cur, ncur, allow);
 	pcm_fs_of_vcpu_entries(e2, nent, &want);

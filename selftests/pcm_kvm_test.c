@@ -1522,6 +1522,31 @@ TEST_F(pervcpu, mode_between_set_cpuid_reverse)
 			     &self->mask));
 }
 
+/*
+ * A vCPU that sets CPUID only after the VM ran (hot-plug) sees what vCPU 0
+ * sees, not more: here vCPU 0 was masked in x86-64-v2 and the mode then
+ * went back to off before the run.
+ */
+TEST_F(pervcpu, late_vcpu_sees_what_the_first_sees)
+{
+	struct guest_view gv;
+	struct pcm_fs vis;
+
+	if (pcm_fs_equal(&self->requested, &self->v2))
+		SKIP(return, "KVM offers nothing that x86-64-v2 hides");
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_OFF);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 0", &gv.fs, &self->v2, &self->mask));
+	set_cpuid(_metadata, &self->cpu1, self->set);
+	run_guest_cpuid(_metadata, &self->cpu1, self->set, &gv);
+	EXPECT_EQ(0, fs_diff("vCPU 1 (CPUID set after the run)", &gv.fs, &self->v2,
+			     &self->mask));
+	vm_fs(_metadata, self->dir, "visible", &vis);
+	EXPECT_EQ(0, fs_diff("visible", &vis, &self->v2, &self->mask));
+}
+
 /* requested is the widest vCPU's, not the last one's. */
 TEST_F(pervcpu, requested_is_widest)
 {

@@ -4,6 +4,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -223,6 +224,14 @@ static long pcm_ioctl_vm_expect(void __user *argp)
 static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
+
+	/*
+	 * The device is root's (0600), but an fd can be passed on: the calls
+	 * that change a VM need the capability of whoever makes them.
+	 */
+	if ((cmd == PCM_KVM_SET_VM_MODE || cmd == PCM_KVM_SET_VM_EXPECT) &&
+	    !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 
 	switch (cmd) {
 	case PCM_KVM_GET_VERSION:

@@ -2,8 +2,9 @@
 /*
  * The probes that put pcm_kvm inside KVM:
  *
- *   kvm_arch_init_vm (ret)     a VM is born: register it with default_mode;
- *                              its thread names it as KVM_CREATE_VM returns
+ *   kvm_arch_init_vm           a VM is born: register it with default_mode
+ *                              (its thread names it as KVM_CREATE_VM
+ *                              returns); (ret) unregister it if init failed
  *   kvm_arch_destroy_vm        a VM ends
  *   kvm_set_cpuid (ret)        KVM_SET_CPUID2: mask the entries KVM installs,
  *                              record them if KVM accepts them
@@ -16,7 +17,7 @@
  *                              every other CPUID exit runs unprobed
  *
  * Handlers run with preemption disabled: RCU lookups, raw spinlocks and
- * GFP_ATOMIC only.  No resolved kernel function is ever called.
+ * preallocated memory only.  No resolved kernel function is ever called.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,6 +34,23 @@ static int pcm_maxactive(void)
 	return max_t(int, 64, 8 * num_possible_cpus());
 }
 
+/*
+ * A VM is registered on entry to kvm_arch_init_vm(), from a plain kprobe
+ * that cannot miss; the return probe only undoes that when the init failed
+ * (KVM then frees the VM without kvm_arch_destroy_vm()).  Should that return
+ * go unprobed, the next VM at the same address replaces the stale entry.
+ */
+static int init_vm_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	pcm_vm_created((struct kvm *)regs->di);
+	return 0;
+}
+
+static struct kprobe pcm_init_vm_probe = {
+	.symbol_name = "kvm_arch_init_vm",
+	.pre_handler = init_vm_pre,
+};
+
 static int init_vm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	*(struct kvm **)ri->data = (struct kvm *)regs->di;
@@ -41,13 +59,12 @@ static int init_vm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static int init_vm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	/* A failed kvm_arch_init_vm is not followed by kvm_arch_destroy_vm. */
-	if (regs_return_value(regs) == 0)
-		pcm_vm_created(*(struct kvm **)ri->data);
+	if (regs_return_value(regs) != 0)
+		pcm_vm_init_failed(*(struct kvm **)ri->data);
 	return 0;
 }
 
-static struct kretprobe pcm_init_vm_probe = {
+static struct kretprobe pcm_init_vm_ret_probe = {
 	.kp.symbol_name = "kvm_arch_init_vm",
 	.entry_handler = init_vm_entry,
 	.handler = init_vm_ret,
@@ -265,31 +282,28 @@ void pcm_exit_hook_put(void)
 		schedule_work(&pcm_exit_arm_work);
 }
 
-/* kvm_arch_init_vm last: a VM it registers may arm the kvm_cpuid probe. */
+/*
+ * Registration order: kretprobes first, then the kprobes with the
+ * kvm_arch_init_vm one last, so that no VM is registered before every hook
+ * that follows it is in place (a VM it registers may arm the kvm_cpuid
+ * probe); kvm_arch_destroy_vm first, so every registered VM is seen to end.
+ */
 static struct kretprobe *pcm_kretprobes[] = {
 	&pcm_cpuid_probe,
 	&pcm_set_cpuid_probe,
-	&pcm_init_vm_probe,
+	&pcm_init_vm_ret_probe,
 };
 
 static struct kprobe *pcm_kprobes[] = {
 	&pcm_destroy_vm_probe,
 	&pcm_vcpu_run_probe,
+	&pcm_init_vm_probe,
 };
 
 int pcm_hooks_init(void)
 {
 	int i, ret;
 
-	/* Destroy first: a VM registered later must be seen to end. */
-	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
-		ret = register_kprobe(pcm_kprobes[i]);
-		if (ret) {
-			pr_err("cannot hook %s (%d): this kernel's KVM lacks it; not loading\n",
-			       pcm_kprobes[i]->symbol_name, ret);
-			goto err_kprobes;
-		}
-	}
 	/* Registered disarmed: pcm_exit_hook_get() arms it when needed. */
 	pcm_cpuid_probe.kp.flags |= KPROBE_FLAG_DISABLED;
 	pcm_exit_armed = false;
@@ -302,13 +316,21 @@ int pcm_hooks_init(void)
 			goto err_kretprobes;
 		}
 	}
+	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
+		ret = register_kprobe(pcm_kprobes[i]);
+		if (ret) {
+			pr_err("cannot hook %s (%d): this kernel's KVM lacks it; not loading\n",
+			       pcm_kprobes[i]->symbol_name, ret);
+			goto err_kprobes;
+		}
+	}
 	return 0;
 
-err_kretprobes:
-	unregister_kretprobes(pcm_kretprobes, i);
-	i = ARRAY_SIZE(pcm_kprobes);
 err_kprobes:
 	unregister_kprobes(pcm_kprobes, i);
+	i = ARRAY_SIZE(pcm_kretprobes);
+err_kretprobes:
+	unregister_kretprobes(pcm_kretprobes, i);
 	return ret;
 }
 

@@ -107,6 +107,7 @@ struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm);	/* under RCU */
 struct pcm_vm *pcm_vm_get_by_file(struct file *file);	/* takes a ref */
 void pcm_vm_put(struct pcm_vm *vm);
 void pcm_vm_created(struct kvm *kvm);			/* atomic context */
+void pcm_vm_init_failed(struct kvm *kvm);		/* atomic context */
 void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
 /*
  * KVM_SET_CPUID2 of vcpu (atomic context): stage masks e2 in place and

@@ -28,6 +28,14 @@ static bool pcm_baseline_set;
 
 static unsigned int pcm_default_mode_val = PCM_KVM_MODE_OFF;
 
+/*
+ * Held by each writer of an input of the policies (baseline, host_withhold,
+ * default_mode) from its update until the policies built from it are
+ * published, so that two writers cannot publish a policy built from the
+ * other's older inputs.  Taken before the locks of the inputs.
+ */
+static DEFINE_MUTEX(pcm_policy_lock);
+
 /* host_withhold: features this host pretends not to have. */
 static DEFINE_MUTEX(pcm_withhold_lock);
 static struct pcm_fs pcm_withhold;		/* under pcm_withhold_lock */
@@ -234,9 +242,11 @@ static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return -EINVAL;
 	}
 
+	mutex_lock(&pcm_policy_lock);
 	pcm_host_features(&host);
 	pcm_fs_andnot(&missing, &want, &host);
 	if (!pcm_fs_empty(&missing)) {
+		mutex_unlock(&pcm_policy_lock);
 		names = kmalloc(PCM_FS_TEXT_MAX, GFP_KERNEL);
 		if (names)
 			pcm_fs_format(&missing, names, PCM_FS_TEXT_MAX);
@@ -253,6 +263,7 @@ static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (pcm_default_mode() == PCM_KVM_MODE_BASELINE)
 		pcm_vm_default_changed();
 	pcm_proc_policies_changed();
+	mutex_unlock(&pcm_policy_lock);
 	return count;
 }
 
@@ -275,8 +286,8 @@ static const struct attribute_group pcm_attr_group = {
 
 static int default_mode_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int old = pcm_default_mode();
 	int mode = pcm_mode_parse(val, strlen(val));
+	unsigned int old;
 	int ret;
 
 	if (mode < 0) {
@@ -284,10 +295,13 @@ static int default_mode_set(const char *val, const struct kernel_param *kp)
 			(int)pcm_token_len(val, strlen(val)), val);
 		return -EINVAL;
 	}
+	mutex_lock(&pcm_policy_lock);
+	old = pcm_default_mode();
 	WRITE_ONCE(pcm_default_mode_val, mode);
 	ret = pcm_vm_default_changed();
 	if (ret)
 		WRITE_ONCE(pcm_default_mode_val, old);
+	mutex_unlock(&pcm_policy_lock);
 	return ret;
 }
 
@@ -316,12 +330,15 @@ static int host_withhold_set(const char *val, const struct kernel_param *kp)
 			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
 		return -EINVAL;
 	}
+	mutex_lock(&pcm_policy_lock);
 	mutex_lock(&pcm_withhold_lock);
 	pcm_withhold = want;
 	mutex_unlock(&pcm_withhold_lock);
 	/* New VMs start withholding them; running VMs keep what they had. */
 	pcm_proc_policies_changed();
-	return pcm_vm_default_changed();
+	ret = pcm_vm_default_changed();
+	mutex_unlock(&pcm_policy_lock);
+	return ret;
 }
 
 static int host_withhold_get(char *buf, const struct kernel_param *kp)

@@ -30,7 +30,7 @@
 #include "pcm_kvm.h"
 
 static DEFINE_HASHTABLE(pcm_vm_hash, 8);
-static DEFINE_SPINLOCK(pcm_vm_hash_lock);	/* writers of pcm_vm_hash */
+static DEFINE_RAW_SPINLOCK(pcm_vm_hash_lock);	/* writers of pcm_vm_hash */
 static atomic64_t pcm_vm_serial = ATOMIC64_INIT(0);
 static atomic_t pcm_vm_nr = ATOMIC_INIT(0);
 
@@ -344,17 +344,163 @@ static void pcm_vm_del_work(struct work_struct *work)
 	kobject_put(&vm->kobj);
 }
 
+/*
+ * VMs are registered from a probe handler, where nothing may sleep: their
+ * objects come from a small preallocated pool that a work item refills.
+ */
+#define PCM_VM_POOL	16
+static struct pcm_vm *pcm_vm_pool[PCM_VM_POOL];
+static unsigned int pcm_vm_pool_n;		/* under pcm_vm_pool_lock */
+static DEFINE_RAW_SPINLOCK(pcm_vm_pool_lock);
+
+static void pcm_vm_pool_fill(struct work_struct *work)
+{
+	struct pcm_vm *vm;
+	bool full;
+
+	for (;;) {
+		raw_spin_lock(&pcm_vm_pool_lock);
+		full = pcm_vm_pool_n == PCM_VM_POOL;
+		raw_spin_unlock(&pcm_vm_pool_lock);
+		if (full)
+			return;
+		vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+		if (!vm)
+			return;
+		raw_spin_lock(&pcm_vm_pool_lock);
+		if (pcm_vm_pool_n < PCM_VM_POOL) {
+			pcm_vm_pool[pcm_vm_pool_n++] = vm;
+			vm = NULL;
+		}
+		raw_spin_unlock(&pcm_vm_pool_lock);
+		kfree(vm);
+	}
+}
+
+static DECLARE_WORK(pcm_vm_pool_work, pcm_vm_pool_fill);
+
+#ifdef PCM_FAULT_INJECT
+/*
+ * Test builds only (scripts/build-module --fault-inject): faults on demand,
+ * so the test harness can show that a panic caused by pcm_kvm fails the run
+ * instead of being retried as a frozen test kernel, and that a VM that
+ * could not be registered does not run.
+ */
+static bool fault_destroy_panic = true;
+module_param(fault_destroy_panic, bool, 0644);
+MODULE_PARM_DESC(fault_destroy_panic, "test builds: panic when a VM is destroyed (default on)");
+static bool fault_register_fail;
+module_param(fault_register_fail, bool, 0644);
+MODULE_PARM_DESC(fault_register_fail, "test builds: new VMs find the VM pool empty");
+#endif
+
+static struct pcm_vm *pcm_vm_pool_take(void)
+{
+	struct pcm_vm *vm = NULL;
+
+#ifdef PCM_FAULT_INJECT
+	if (READ_ONCE(fault_register_fail))
+		return NULL;
+#endif
+	raw_spin_lock(&pcm_vm_pool_lock);
+	if (pcm_vm_pool_n)
+		vm = pcm_vm_pool[--pcm_vm_pool_n];
+	raw_spin_unlock(&pcm_vm_pool_lock);
+	queue_work(pcm_wq, &pcm_vm_pool_work);
+	return vm;
+}
+
+/*
+ * VMs that should have been registered and could not be: their KVM_RUN is
+ * refused.  Keyed like the registry; cleared when KVM destroys the VM or a
+ * new VM is registered at the same address.
+ */
+#define PCM_VM_FAILED	64
+static unsigned long pcm_vm_failed_keys[PCM_VM_FAILED];
+static atomic_t pcm_vm_nr_failed = ATOMIC_INIT(0);
+static DEFINE_RAW_SPINLOCK(pcm_vm_failed_lock);
+
+/* Set (failed) or clear key's mark; false if the table is full. */
+static bool pcm_vm_mark_failed(unsigned long key, bool failed)
+{
+	bool done = !failed;
+	int i, free_slot = -1;
+
+	raw_spin_lock(&pcm_vm_failed_lock);
+	for (i = 0; i < PCM_VM_FAILED; i++) {
+		if (pcm_vm_failed_keys[i] == key) {
+			if (!failed) {
+				pcm_vm_failed_keys[i] = 0;
+				atomic_dec(&pcm_vm_nr_failed);
+			}
+			done = true;
+			break;
+		}
+		if (!pcm_vm_failed_keys[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (!done && free_slot >= 0) {
+		pcm_vm_failed_keys[free_slot] = key;
+		atomic_inc(&pcm_vm_nr_failed);
+		done = true;
+	}
+	raw_spin_unlock(&pcm_vm_failed_lock);
+	return done;
+}
+
+static bool pcm_vm_failed(const struct kvm *kvm)
+{
+	unsigned long key = (unsigned long)kvm;
+	bool found = false;
+	int i;
+
+	if (!atomic_read(&pcm_vm_nr_failed))
+		return false;
+	raw_spin_lock(&pcm_vm_failed_lock);
+	for (i = 0; i < PCM_VM_FAILED && !found; i++)
+		found = pcm_vm_failed_keys[i] == key;
+	raw_spin_unlock(&pcm_vm_failed_lock);
+	return found;
+}
+
+static void pcm_vm_fail(struct kvm *kvm, const char *why)
+{
+	if (pcm_vm_mark_failed((unsigned long)kvm, true))
+		pr_warn_ratelimited("a new VM of pid %d could not be registered (%s): its KVM_RUN will be refused\n",
+				    task_tgid_nr(current), why);
+	else
+		pr_err_ratelimited("a new VM of pid %d could not be registered (%s), nor marked: it may run without its mode\n",
+				   task_tgid_nr(current), why);
+}
+
+/* Unhash vm and let its sysfs directory go; caller holds pcm_vm_hash_lock. */
+static void pcm_vm_kill(struct pcm_vm *vm)
+{
+	hash_del_rcu(&vm->hnode);
+	raw_spin_lock(&vm->lock);
+	WRITE_ONCE(vm->dead, true);
+	pcm_vm_set_exit(vm, false, NULL);
+	queue_work(pcm_wq, &vm->del_work);
+	raw_spin_unlock(&vm->lock);
+}
+
+/*
+ * Called on entry to kvm_arch_init_vm(), so that no VM escapes it: a VM
+ * that cannot be registered is marked and will not run.
+ */
 void pcm_vm_created(struct kvm *kvm)
 {
 	struct pcm_policy *pol;
-	struct pcm_vm *vm;
+	struct pcm_vm *vm, *old;
 
-	if (!try_module_get(THIS_MODULE))
+	if (!try_module_get(THIS_MODULE)) {
+		pcm_vm_fail(kvm, "pcm_kvm is being unloaded");
 		return;
-	vm = kzalloc(sizeof(*vm), GFP_ATOMIC);
+	}
+	vm = pcm_vm_pool_take();
 	if (!vm) {
-		pr_warn_ratelimited("out of memory: a new VM runs without a mode\n");
 		module_put(THIS_MODULE);
+		pcm_vm_fail(kvm, "preallocated VMs used up");
 		return;
 	}
 	kobject_init(&vm->kobj, &pcm_vm_ktype);
@@ -377,9 +523,9 @@ void pcm_vm_created(struct kvm *kvm)
 		rcu_read_unlock();
 	}
 	if (!pol) {
-		pr_warn_ratelimited("no default policy: a new VM runs without a mode\n");
 		kfree(vm);
 		module_put(THIS_MODULE);
+		pcm_vm_fail(kvm, "no default policy");
 		return;
 	}
 	RCU_INIT_POINTER(vm->policy, pol);
@@ -388,9 +534,19 @@ void pcm_vm_created(struct kvm *kvm)
 	init_task_work(&vm->add_twork, pcm_vm_add_twork);
 
 	atomic_inc(&pcm_vm_nr);
-	spin_lock(&pcm_vm_hash_lock);
+	pcm_vm_mark_failed(vm->key, false);
+	raw_spin_lock(&pcm_vm_hash_lock);
+	/*
+	 * A VM still registered at this address is gone (KVM could not have
+	 * allocated this one there otherwise): its destroy was never seen
+	 * (a failed kvm_arch_init_vm whose return went unprobed).  Its state
+	 * must not be inherited.
+	 */
+	old = pcm_vm_lookup(kvm);
+	if (old)
+		pcm_vm_kill(old);
 	hash_add_rcu(pcm_vm_hash, &vm->hnode, vm->key);
-	spin_unlock(&pcm_vm_hash_lock);
+	raw_spin_unlock(&pcm_vm_hash_lock);
 	/*
 	 * Not the last reference if it fails: the VM's fd is not installed
 	 * yet, so nothing else can end it before this returns.
@@ -402,38 +558,25 @@ void pcm_vm_created(struct kvm *kvm)
 	}
 }
 
-#ifdef PCM_FAULT_INJECT
-/*
- * Test builds only (scripts/build-module --fault-inject): a kernel fault on
- * demand, so the test harness can show that a panic caused by pcm_kvm fails
- * the run instead of being retried as a frozen test kernel.
- */
-static bool fault_destroy_panic = true;
-module_param(fault_destroy_panic, bool, 0644);
-MODULE_PARM_DESC(fault_destroy_panic, "test builds: panic when a VM is destroyed (default on)");
-#endif
-
-void pcm_vm_destroyed(struct kvm *kvm)
+void pcm_vm_init_failed(struct kvm *kvm)
 {
 	struct pcm_vm *vm;
 
+	pcm_vm_mark_failed((unsigned long)kvm, false);
+	raw_spin_lock(&pcm_vm_hash_lock);
+	vm = pcm_vm_lookup(kvm);
+	if (vm)
+		pcm_vm_kill(vm);
+	raw_spin_unlock(&pcm_vm_hash_lock);
+}
+
+void pcm_vm_destroyed(struct kvm *kvm)
+{
 #ifdef PCM_FAULT_INJECT
 	if (READ_ONCE(fault_destroy_panic))
 		panic("pcm_kvm: injected fault in the VM-destroy path");
 #endif
-	spin_lock(&pcm_vm_hash_lock);
-	vm = pcm_vm_lookup(kvm);
-	if (vm)
-		hash_del_rcu(&vm->hnode);
-	spin_unlock(&pcm_vm_hash_lock);
-	if (!vm)
-		return;
-
-	raw_spin_lock(&vm->lock);
-	WRITE_ONCE(vm->dead, true);
-	pcm_vm_set_exit(vm, false, NULL);
-	queue_work(pcm_wq, &vm->del_work);
-	raw_spin_unlock(&vm->lock);
+	pcm_vm_init_failed(kvm);
 }
 
 /*
@@ -604,6 +747,12 @@ bool pcm_vm_run_refused(struct kvm_vcpu *vcpu)
 
 	rcu_read_lock();
 	vm = pcm_vm_lookup(vcpu->kvm);
+	if (!vm && pcm_vm_failed(vcpu->kvm)) {
+		rcu_read_unlock();
+		pr_warn_ratelimited("KVM_RUN of pid %d refused: its VM could not be registered (dmesg above)\n",
+				    task_tgid_nr(current));
+		return true;
+	}
 	if (vm && (first || !READ_ONCE(vm->ran) || READ_ONCE(vm->blocked))) {
 		raw_spin_lock(&vm->lock);
 		if (first)
@@ -821,15 +970,17 @@ static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 	return n;
 }
 
+/* The KVM_RUN probe may not allocate: one buffer, refusals are rare. */
+static char pcm_blocked_buf[PCM_IDENTITY_TEXT_MAX];
+static DEFINE_RAW_SPINLOCK(pcm_blocked_buf_lock);
+
 static void pcm_vm_log_blocked(struct pcm_vm *vm)
 {
-	char *buf = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_ATOMIC);
-
-	if (!buf)
-		return;
-	pcm_vm_blocked_text(vm, buf, PCM_IDENTITY_TEXT_MAX);
-	pr_warn_ratelimited("VM %d-%d: KVM_RUN refused, %s\n", vm->pid, vm->fd, buf);
-	kfree(buf);
+	raw_spin_lock(&pcm_blocked_buf_lock);
+	pcm_vm_blocked_text(vm, pcm_blocked_buf, sizeof(pcm_blocked_buf));
+	pr_warn_ratelimited("VM %d-%d: KVM_RUN refused, %s\n", vm->pid, vm->fd,
+			    pcm_blocked_buf);
+	raw_spin_unlock(&pcm_blocked_buf_lock);
 }
 
 int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id)
@@ -901,6 +1052,7 @@ int pcm_vm_init(struct kobject *parent)
 	ret = pcm_vm_default_changed();
 	if (ret)
 		goto err_wq;
+	pcm_vm_pool_fill(NULL);
 	pcm_vms_kobj = kobject_create_and_add("vms", parent);
 	if (!pcm_vms_kobj) {
 		ret = -ENOMEM;
@@ -909,6 +1061,8 @@ int pcm_vm_init(struct kobject *parent)
 	return 0;
 
 err_pol:
+	while (pcm_vm_pool_n)
+		kfree(pcm_vm_pool[--pcm_vm_pool_n]);
 	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
 err_wq:
 	destroy_workqueue(pcm_wq);
@@ -919,6 +1073,8 @@ void pcm_vm_exit(void)
 {
 	/* No hook runs any more and no VM holds the module: drain the work. */
 	destroy_workqueue(pcm_wq);
+	while (pcm_vm_pool_n)
+		kfree(pcm_vm_pool[--pcm_vm_pool_n]);
 	/* A thread may still be returning from pcm_vm_add_twork(). */
 	synchronize_rcu_tasks();
 	WARN_ON(!list_empty(&pcm_vm_list));

@@ -20,7 +20,7 @@ struct guest_view {
 	struct pcm_fs fs;
 };
 
-static void new_vm(struct __test_metadata *_metadata, struct vm *vm, bool vcpu)
+static inline void new_vm(struct __test_metadata *_metadata, struct vm *vm, bool vcpu)
 {
 	int r = vm_create(vm);
 
@@ -31,7 +31,7 @@ static void new_vm(struct __test_metadata *_metadata, struct vm *vm, bool vcpu)
 	}
 }
 
-static struct kvm_cpuid2 *supported(struct __test_metadata *_metadata)
+static inline struct kvm_cpuid2 *supported(struct __test_metadata *_metadata)
 {
 	struct kvm_cpuid2 *c = kvm_supported_cpuid();
 
@@ -39,7 +39,7 @@ static struct kvm_cpuid2 *supported(struct __test_metadata *_metadata)
 	return c;
 }
 
-static void set_mode(struct __test_metadata *_metadata, int vm_fd, unsigned int mode)
+static inline void set_mode(struct __test_metadata *_metadata, int vm_fd, unsigned int mode)
 {
 	int r = pcm_set_vm_mode(vm_fd, mode);
 
@@ -47,7 +47,7 @@ static void set_mode(struct __test_metadata *_metadata, int vm_fd, unsigned int 
 			       strerror(-r));
 }
 
-static void set_cpuid(struct __test_metadata *_metadata, struct vm *vm,
+static inline void set_cpuid(struct __test_metadata *_metadata, struct vm *vm,
 		      const struct kvm_cpuid2 *c)
 {
 	int r = vcpu_set_cpuid(vm, c);
@@ -55,7 +55,7 @@ static void set_cpuid(struct __test_metadata *_metadata, struct vm *vm,
 	ASSERT_EQ(0, r) TH_LOG("KVM_SET_CPUID2: %s", strerror(-r));
 }
 
-static void run_guest_cpuid(struct __test_metadata *_metadata, struct vm *vm,
+static inline void run_guest_cpuid(struct __test_metadata *_metadata, struct vm *vm,
 			    struct kvm_cpuid2 *table, struct guest_view *gv)
 {
 	int r;
@@ -67,7 +67,7 @@ static void run_guest_cpuid(struct __test_metadata *_metadata, struct vm *vm,
 	fs_from_guest(gv->req, gv->n, &gv->fs);
 }
 
-static uint32_t guest_reg(const struct guest_view *gv, uint32_t leaf,
+static inline uint32_t guest_reg(const struct guest_view *gv, uint32_t leaf,
 			  uint32_t subleaf, int reg)
 {
 	const struct guest_cpuid *e = guest_result(gv->req, gv->n, leaf, subleaf);
@@ -75,7 +75,7 @@ static uint32_t guest_reg(const struct guest_view *gv, uint32_t leaf,
 	return e ? e->regs[reg] : 0;
 }
 
-static uint32_t table_reg(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t subleaf, int reg)
+static inline uint32_t table_reg(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t subleaf, int reg)
 {
 	struct kvm_cpuid_entry2 *e = cpuid2_find(c, leaf, subleaf);
 
@@ -97,7 +97,7 @@ struct saved_state {
 	bool have_default_mode, have_baseline, have_withhold;
 };
 
-static void save_state(struct saved_state *s)
+static inline void save_state(struct saved_state *s)
 {
 	s->have_default_mode = sysfs_read(PCM_PARAM_DEFAULT_MODE, s->default_mode,
 					  sizeof(s->default_mode)) >= 0;
@@ -107,7 +107,7 @@ static void save_state(struct saved_state *s)
 				      sizeof(s->withhold)) >= 0;
 }
 
-static void restore_state(struct __test_metadata *_metadata, struct saved_state *s)
+static inline void restore_state(struct __test_metadata *_metadata, struct saved_state *s)
 {
 	char now[PCM_FS_TEXT_MAX + 1];
 
@@ -130,7 +130,7 @@ static void restore_state(struct __test_metadata *_metadata, struct saved_state 
 /* The kernel log (/dev/kmsg), for what the module says when it refuses    */
 
 /* Opened at the current end: only messages logged from now on are read. */
-static int kmsg_open(struct __test_metadata *_metadata)
+static inline int kmsg_open(struct __test_metadata *_metadata)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
@@ -140,7 +140,7 @@ static int kmsg_open(struct __test_metadata *_metadata)
 }
 
 /* Is there a new record containing every non-NULL needle?  Consumes records. */
-static bool kmsg_find(int fd, const char *a, const char *b, const char *c)
+static inline bool kmsg_find(int fd, const char *a, const char *b, const char *c)
 {
 	char rec[8192];
 	bool found = false;

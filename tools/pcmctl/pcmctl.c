@@ -70,8 +70,7 @@ static const char *const class_help[] = {
 	[PCM_CLASS_INFO] = "information about the host or the guest OS state",
 	[PCM_CLASS_INV] = "inverted: presence means less; never hidden or refused",
 	[PCM_CLASS_SCRUB] = "might need scrubbing: OR-ed across a pool",
-	[PCM_CLASS_SPEC] = "speculation control or mitigation enumeration: never hidden; "
-			   "a destination without it refuses",
+	[PCM_CLASS_SPEC] = "speculation control or mitigation bit: never hidden, checked on moves",
 };
 
 static const char *const reg_names[] = { "EAX", "EBX", "ECX", "EDX" };

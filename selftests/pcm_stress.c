@@ -104,7 +104,7 @@ static unsigned int table_nreq;
 
 static struct {
 	atomic_ulong vms, vms_managed, vms_unmanaged, vms_wild, vms_ran,
-		     vms_ran_managed, vms_ran_unmanaged, vms_norun, hotplug,
+		     vms_ran_managed, vms_ran_unmanaged, vms_norun, hotplug, second_vcpus,
 		     cpuid, guest_runs, fd_first, zombie_runs, churned, kills,
 		     kills_running, kills_checked, churn_checked,
 		     mode_ok, mode_busy, mode_inval, mode_unmanaged,
@@ -443,6 +443,7 @@ struct slot {
 	int vm_fd, vcpu_fd;
 	char name[32];		/* <pid>-<fd> under vms/, managed VMs only */
 	unsigned int set_mode;	/* the mode at KVM_SET_CPUID2 */
+	int set_mode1;		/* the mode at vCPU 1's, or -1: one vCPU */
 	int last_ok;		/* mode of the last accepted write, or -1 */
 	bool busy_seen;		/* a write was refused with EBUSY */
 };
@@ -452,6 +453,27 @@ static struct slot slots[MAX_THREADS];
 static unsigned int slot_mode(const struct slot *sl)
 {
 	return sl->last_ok >= 0 ? (unsigned int)sl->last_ok : sl->set_mode;
+}
+
+static void expected_view(unsigned int mode, struct pcm_fs *exp);
+
+/*
+ * What the VM reports (visible): its widest vCPU, each vCPU seeing what it
+ * was given at KVM_SET_CPUID2 within the VM's current mode.
+ */
+static void slot_view(const struct slot *sl, struct pcm_fs *exp)
+{
+	struct pcm_fs set;
+
+	expected_view(slot_mode(sl), exp);
+	expected_view(sl->set_mode, &set);
+	if (sl->set_mode1 >= 0) {
+		struct pcm_fs set1;
+
+		expected_view(sl->set_mode1, &set1);
+		pcm_fs_or(&set, &set, &set1);
+	}
+	pcm_fs_and(exp, exp, &set);
 }
 
 /*
@@ -671,7 +693,7 @@ static bool identify_dir(struct slot *sl, int pfd)
 static void check_features(struct slot *sl, int pfd, const struct pcm_fs *exp,
 			   enum slot_state phase, const char *when)
 {
-	bool masked = sl->set_mode != PCM_KVM_MODE_OFF;
+	bool masked = sl->set_mode != PCM_KVM_MODE_OFF && sl->set_mode1 != PCM_KVM_MODE_OFF;
 	struct pcm_kvm_vm_features f;
 	struct pcm_fs hidden;
 	char what[96];
@@ -712,9 +734,9 @@ struct birth {
 static void creator_one(struct slot *sl, struct zombie *z)
 {
 	struct guest_view gv, gv2;
-	struct pcm_fs exp, exp_set;
+	struct pcm_fs exp, exp_set, exp_vm;
 	struct birth b = { .locked = rnd_below(4) != 0 };
-	struct vm vm, vm1;
+	struct vm vm, vm1, cpu1 = { .vcpu_fd = -1 };
 	bool ran_ok = false;
 	uint32_t mism;
 	int pfd = -1, r, i, runs, m;
@@ -746,6 +768,7 @@ static void creator_one(struct slot *sl, struct zombie *z)
 	sl->vcpu_fd = -1;
 	sl->managed = false;
 	sl->set_mode = PCM_KVM_MODE_OFF;
+	sl->set_mode1 = -1;
 	snprintf(sl->name, sizeof(sl->name), "%d-%d", (int)getpid(), vm.vm_fd);
 	pfd = pcm_open();
 	if (pfd >= 0) {
@@ -837,6 +860,37 @@ static void creator_one(struct slot *sl, struct zombie *z)
 		pfd = -1;
 	}
 
+	/*
+	 * A second vCPU, set in the VM's mode of now: the same mode as vCPU 0,
+	 * or the one written after vCPU 0's KVM_SET_CPUID2, wider or narrower.
+	 */
+	if (rnd_below(3) == 0) {
+		cpu1 = vm;
+		cpu1.vcpu_fd = -1;
+		cpu1.run = NULL;
+		r = vm_add_vcpu_id(&cpu1, 1);
+		if (!r)
+			r = vcpu_set_cpuid(&cpu1, table);
+		if (r) {
+			FAIL("vCPU 1 of VM %s before the run: %s", sl->name, strerror(-r));
+			goto out;
+		}
+		INC(second_vcpus);
+		sl->set_mode1 = sl->managed ? (int)slot_mode(sl) : PCM_KVM_MODE_OFF;
+		if (sl->managed) {
+			pfd = pcm_open();
+			if (pfd < 0) {
+				FAIL("open %s with a managed VM: %s", PCM_KVM_DEVICE,
+				     strerror(-pfd));
+				goto out;
+			}
+			slot_view(sl, &exp_vm);
+			check_features(sl, pfd, &exp_vm, SLOT_READY, "after vCPU 1's KVM_SET_CPUID2");
+			close(pfd);
+			pfd = -1;
+		}
+	}
+
 	/* Publish it to the writers and ioctlers */
 	pthread_mutex_lock(&sl->lock);
 	sl->norun = rnd_below(5) == 0;
@@ -899,9 +953,31 @@ static void creator_one(struct slot *sl, struct zombie *z)
 		snprintf(what, sizeof(what), "guest of unmanaged VM %s", sl->name);
 	}
 	fs_report(what, &gv.fs, &exp);
+	exp_vm = exp;
+	if (sl->managed)
+		slot_view(sl, &exp_vm);
+	if (cpu1.vcpu_fd >= 0) {
+		/* vCPU 1 sees what it was given, within the mode. */
+		r = run_view(&cpu1, &gv2);
+		if (r) {
+			FAIL("guest CPUID run of VM %s's vCPU 1: %s", sl->name, strerror(-r));
+		} else {
+			struct pcm_fs exp1 = table_fs;
+
+			if (sl->managed) {
+				expected_view(m, &exp1);
+				expected_view(sl->set_mode1, &exp_set);
+				pcm_fs_and(&exp1, &exp1, &exp_set);
+			}
+			snprintf(what, sizeof(what), "vCPU 1 of VM %s (mode %s, set in %s)",
+				 sl->name, pcm_mode_name(m),
+				 pcm_mode_name(sl->set_mode1));
+			fs_report(what, &gv2.fs, &exp1);
+		}
+	}
 	if (pfd >= 0) {
 		pthread_mutex_lock(&sl->lock);
-		check_features(sl, pfd, &exp, SLOT_RAN, "after its run");
+		check_features(sl, pfd, &exp_vm, SLOT_RAN, "after its run");
 		pthread_mutex_unlock(&sl->lock);
 		close(pfd);
 		pfd = -1;
@@ -929,7 +1005,7 @@ static void creator_one(struct slot *sl, struct zombie *z)
 		vm1 = vm;
 		vm1.vcpu_fd = -1;
 		vm1.run = NULL;
-		r = vm_add_vcpu_id(&vm1, 1);
+		r = vm_add_vcpu_id(&vm1, 2);
 		if (!r)
 			r = vcpu_set_cpuid(&vm1, table);
 		if (!r)
@@ -938,8 +1014,10 @@ static void creator_one(struct slot *sl, struct zombie *z)
 			FAIL("second vCPU of VM %s: %s", sl->name, strerror(-r));
 		} else {
 			INC(hotplug);
-			snprintf(what, sizeof(what), "second vCPU of VM %s", sl->name);
-			fs_report(what, &gv2.fs, &gv.fs);
+			/* What the others see: the widest vCPU within the mode. */
+			snprintf(what, sizeof(what), "vCPU added after the run of VM %s",
+				 sl->name);
+			fs_report(what, &gv2.fs, &exp_vm);
 		}
 		vm_close_vcpu(&vm1);
 	}
@@ -951,6 +1029,8 @@ unpublish:
 out:
 	if (pfd >= 0)
 		close(pfd);
+	if (cpu1.vcpu_fd >= 0)
+		vm_close_vcpu(&cpu1);
 	destroy(&vm, z, ran_ok ? &gv : NULL);
 }
 
@@ -1165,7 +1245,7 @@ static void ioctl_on_slot(struct slot *sl, int pfd)
 	struct pcm_kvm_vm_identity a;
 	struct pcm_kvm_vm_expect e;
 	struct pcm_kvm_check c;
-	struct pcm_fs exp, exp_set;
+	struct pcm_fs exp;
 	int r;
 
 	if (!sl->managed) {
@@ -1183,9 +1263,7 @@ static void ioctl_on_slot(struct slot *sl, int pfd)
 			     r < 0 ? strerror(-r) : mode_name(r), pcm_mode_name(slot_mode(sl)));
 		break;
 	case 1:
-		expected_view(slot_mode(sl), &exp);
-		expected_view(sl->set_mode, &exp_set);
-		pcm_fs_and(&exp, &exp, &exp_set);
+		slot_view(sl, &exp);
 		check_features(sl, pfd, &exp, sl->state, "(ioctl thread)");
 		break;
 	case 2:
@@ -2251,8 +2329,10 @@ int main(int argc, char **argv)
 	ksft_print_msg("VMs: %lu ran (%lu managed, %lu not), %lu never ran\n",
 		       GET(vms_ran), GET(vms_ran_managed), GET(vms_ran_unmanaged),
 		       GET(vms_norun));
-	ksft_print_msg("VMs: %lu second vCPUs, %lu VM fds closed first (%lu ran on after)\n",
-		       GET(hotplug), GET(fd_first), GET(zombie_runs));
+	ksft_print_msg("VMs: %lu with a second vCPU before the run, %lu vCPUs added after it\n",
+		       GET(second_vcpus), GET(hotplug));
+	ksft_print_msg("VMs: %lu VM fds closed first (%lu ran on after)\n",
+		       GET(fd_first), GET(zombie_runs));
 	ksft_print_msg("bare VMs churned around (un)loads: %lu (%lu managed ones checked)\n",
 		       GET(churned), GET(churn_checked));
 	ksft_print_msg("VMM processes killed: %lu (%lu after their guest ran, %lu of them moded)\n",

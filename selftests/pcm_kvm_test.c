@@ -600,6 +600,25 @@ TEST(sysfs_host_features)
 	EXPECT_NE(0, sysfs_write_str(PCM_SYSFS_HOST_FEATURES, "fpu\n"));
 }
 
+/* host_features never claims a feature KVM_GET_SUPPORTED_CPUID lacks. */
+TEST(host_features_within_kvm)
+{
+	struct kvm_cpuid2 *sup;
+	struct pcm_fs host, kvm, checked, extra, none;
+
+	REQUIRE_PCM();
+	sup = supported(_metadata);
+	fs_from_cpuid2(sup, &kvm);
+	free(sup);
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
+	pcm_fs_checked(&checked);
+	pcm_fs_and(&host, &host, &checked);
+	pcm_fs_andnot(&extra, &host, &kvm);
+	pcm_fs_zero(&none);
+	EXPECT_EQ(0, fs_diff("host_features beyond KVM_GET_SUPPORTED_CPUID", &extra, &none,
+			     &checked));
+}
+
 /* default_mode: bad writes fail and change nothing; good ones read back. */
 FIXTURE(default_mode) {
 	struct saved_state saved;

@@ -16,7 +16,8 @@
  *                              armed only while such a VM exists, so that
  *                              every other CPUID exit runs unprobed
  *
- * Handlers run with preemption disabled: RCU lookups, raw spinlocks and
+ * Handlers only turn registers into calls on the VM state (pcm_vm.c).
+ * They run with preemption disabled: RCU lookups, raw spinlocks and
  * preallocated memory only.  No resolved kernel function is ever called.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -24,7 +25,6 @@
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/sysfs.h>
 #include "pcm_kvm.h"
 
@@ -151,6 +151,11 @@ static struct kprobe pcm_vcpu_run_probe = {
 	.post_handler = vcpu_run_post,
 };
 
+/*
+ * The guest's CPUID: KVM answers into its caller's four registers, which the
+ * return handler masks.  The entry handler keeps the call only for a VM
+ * whose exits need masking, and notes the leaf KVM will answer from.
+ */
 struct pcm_cpuid_call {
 	struct kvm_vcpu *vcpu;
 	u32 *regs[4];
@@ -158,60 +163,25 @@ struct pcm_cpuid_call {
 	u32 subleaf;
 };
 
-/* The mask for this vCPU's CPUID, or false when KVM's entries suffice. */
-static bool pcm_exit_mask(struct kvm_vcpu *vcpu, struct pcm_fs *allow)
-{
-	struct pcm_vm *vm;
-	bool needed;
-
-	rcu_read_lock();
-	vm = pcm_vm_lookup(vcpu->kvm);
-	needed = vm && pcm_vm_exit_mask(vm, allow);
-	rcu_read_unlock();
-	return needed;
-}
-
 static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
-	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
-	struct pcm_vm *vm;
-	bool needed;
 
-	/* The common case, a VM that needs nothing, costs one lookup. */
-	rcu_read_lock();
-	vm = pcm_vm_lookup(vcpu->kvm);
-	needed = vm && READ_ONCE(vm->exit_needed);
-	rcu_read_unlock();
-	if (!needed)
-		return 1;
-	c->vcpu = vcpu;
+	c->vcpu = (struct kvm_vcpu *)regs->di;
 	c->regs[0] = (u32 *)regs->si;
 	c->regs[1] = (u32 *)regs->dx;
 	c->regs[2] = (u32 *)regs->cx;
 	c->regs[3] = (u32 *)regs->r8;
+	c->leaf = *c->regs[0];
 	c->subleaf = *c->regs[2];
-	/* KVM may answer from another leaf; this is the vCPU's own context. */
-	c->leaf = pcm_cpuid_answering_leaf(vcpu->arch.cpuid_entries,
-					   max(vcpu->arch.cpuid_nent, 0),
-					   *c->regs[0], c->subleaf);
-	return 0;
+	return pcm_vm_exit_begin(c->vcpu, &c->leaf, c->subleaf) ? 0 : 1;
 }
 
 static int cpuid_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
-	struct pcm_fs allow;
-	u32 out[4];
-	int i;
 
-	if (!pcm_exit_mask(c->vcpu, &allow))
-		return 0;
-	for (i = 0; i < 4; i++)
-		out[i] = *c->regs[i];
-	if (pcm_mask_regs(c->leaf, c->subleaf, out, &allow))
-		for (i = 0; i < 4; i++)
-			*c->regs[i] = out[i];
+	pcm_vm_exit_end(c->vcpu, c->leaf, c->subleaf, c->regs);
 	return 0;
 }
 
@@ -221,66 +191,6 @@ static struct kretprobe pcm_cpuid_probe = {
 	.handler = cpuid_ret,
 	.data_size = sizeof(struct pcm_cpuid_call),
 };
-
-/*
- * Arming: users counts the VMs whose exits need masking plus callers of
- * pcm_exit_hook_get() in flight.  Arming happens synchronously in get(),
- * before such a VM can run; disarming is lazy, from a work item.
- */
-static atomic_t pcm_exit_users = ATOMIC_INIT(0);
-static DEFINE_MUTEX(pcm_exit_arm_lock);
-static bool pcm_exit_armed;		/* under pcm_exit_arm_lock */
-
-static int pcm_exit_arm_sync(void)
-{
-	bool want;
-	int ret = 0;
-
-	mutex_lock(&pcm_exit_arm_lock);
-	want = atomic_read(&pcm_exit_users) > 0;
-	if (want != pcm_exit_armed) {
-		ret = want ? enable_kretprobe(&pcm_cpuid_probe) :
-			     disable_kretprobe(&pcm_cpuid_probe);
-		if (!ret)
-			pcm_exit_armed = want;
-		else
-			pr_warn("cannot %s the kvm_cpuid probe (%d)\n",
-				want ? "arm" : "disarm", ret);
-	}
-	mutex_unlock(&pcm_exit_arm_lock);
-	return ret;
-}
-
-static void pcm_exit_arm_work_fn(struct work_struct *work)
-{
-	pcm_exit_arm_sync();
-}
-
-static DECLARE_WORK(pcm_exit_arm_work, pcm_exit_arm_work_fn);
-
-int pcm_exit_hook_get(void)
-{
-	int ret;
-
-	atomic_inc(&pcm_exit_users);
-	ret = pcm_exit_arm_sync();
-	if (ret)
-		pcm_exit_hook_put();
-	return ret;
-}
-
-void pcm_exit_hook_ref(void)
-{
-	/* Only ever after a get() armed the probe; the work is a safety net. */
-	if (atomic_inc_return(&pcm_exit_users) == 1)
-		schedule_work(&pcm_exit_arm_work);
-}
-
-void pcm_exit_hook_put(void)
-{
-	if (atomic_dec_and_test(&pcm_exit_users))
-		schedule_work(&pcm_exit_arm_work);
-}
 
 /*
  * Registration order: kretprobes first, then the kprobes with the
@@ -306,7 +216,6 @@ int pcm_hooks_init(void)
 
 	/* Registered disarmed: pcm_exit_hook_get() arms it when needed. */
 	pcm_cpuid_probe.kp.flags |= KPROBE_FLAG_DISABLED;
-	pcm_exit_armed = false;
 	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
 		pcm_kretprobes[i]->maxactive = pcm_maxactive();
 		ret = register_kretprobe(pcm_kretprobes[i]);
@@ -316,6 +225,7 @@ int pcm_hooks_init(void)
 			goto err_kretprobes;
 		}
 	}
+	pcm_exit_switch_init(&pcm_cpuid_probe);
 	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
 		ret = register_kprobe(pcm_kprobes[i]);
 		if (ret) {
@@ -328,6 +238,7 @@ int pcm_hooks_init(void)
 
 err_kprobes:
 	unregister_kprobes(pcm_kprobes, i);
+	pcm_exit_switch_exit();
 	i = ARRAY_SIZE(pcm_kretprobes);
 err_kretprobes:
 	unregister_kretprobes(pcm_kretprobes, i);
@@ -336,8 +247,7 @@ err_kretprobes:
 
 void pcm_hooks_exit(void)
 {
-	/* No VM is left (each holds the module), so nothing requeues it. */
-	cancel_work_sync(&pcm_exit_arm_work);
+	pcm_exit_switch_exit();
 	unregister_kretprobes(pcm_kretprobes, ARRAY_SIZE(pcm_kretprobes));
 	unregister_kprobes(pcm_kprobes, ARRAY_SIZE(pcm_kprobes));
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pcm_kvm kernel glue: the VM registry, hooks, sysfs and /dev/pcm_kvm.
- * The feature logic itself lives in pcm_model.c.
+ * pcm_kvm kernel glue, in layers (pcm_main.c lists them): policy, VM
+ * state, exit-probe switch, hooks, interfaces.  The feature logic itself
+ * lives in the model (pcm_model.h).
  */
 #ifndef PCM_KVM_INTERNAL_H
 #define PCM_KVM_INTERNAL_H
@@ -19,6 +20,8 @@
 
 struct kvm;
 struct kvm_vcpu;
+struct kretprobe;
+struct pid;
 
 /* Immutable once published; replaced as a whole under RCU. */
 struct pcm_policy {
@@ -100,10 +103,61 @@ static inline size_t pcm_token_len(const char *s, size_t len)
 	return min_t(size_t, len, PCM_NAME_MAX);
 }
 
-/* pcm_vm.c */
-int pcm_vm_init(struct kobject *parent);
+/* pcm_policy.c: host features, the operator's inputs, policies */
+int pcm_policy_init(void);
+void pcm_policy_exit(void);
+/* What this host's KVM offers, minus host_withhold. */
+void pcm_host_features(struct pcm_fs *fs);
+/* This host as a destination for a VM in mode (features narrowed by it). */
+int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
+		      struct pcm_kvm_identity *id);
+/*
+ * The allow-list of a mode on this host; -EINVAL for an unset baseline.
+ * withheld NULL: this host's current host_withhold.
+ */
+struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld);
+void pcm_policy_put(struct pcm_policy *pol);
+/*
+ * The policy of a VM the current process creates (atomic context): its
+ * process_modes entry's, else default_mode's; with a reference, or NULL.
+ */
+struct pcm_policy *pcm_policy_for_new_vm(void);
+unsigned int pcm_default_mode(void);
+int pcm_policy_set_default_mode(unsigned int mode);
+/* false: never set */
+bool pcm_policy_baseline(struct pcm_fs *fs);
+/* -EINVAL with *missing: what this host cannot provide */
+int pcm_policy_set_baseline(const struct pcm_fs *want, struct pcm_fs *missing);
+void pcm_policy_withhold(struct pcm_fs *fs);
+int pcm_policy_set_withhold(const struct pcm_fs *want);
+
+#define PCM_POLICY_PROC_MAX	64
+struct pcm_policy_proc {
+	pid_t pid;			/* in the caller's pid namespace */
+	unsigned int mode;
+};
+
+/* mode -1 forgets pid's entry: -ENOENT if none; -ENOSPC when full */
+int pcm_policy_set_process(struct pid *pid, int mode);
+/* Fills out[PCM_POLICY_PROC_MAX]; returns the number of entries. */
+int pcm_policy_processes(struct pcm_policy_proc *out);
+
+/* pcm_exit.c: the switch of the CPUID exit probe */
+void pcm_exit_switch_init(struct kretprobe *rp);
+void pcm_exit_switch_exit(void);
+/*
+ * The CPUID exit probe is armed only while some VM needs exit masking.
+ * get: process context, arms it before returning (0 or -errno);
+ * ref: count one more user that a get already armed for (any context);
+ * put: any context; disarming is deferred to a work item.
+ */
+int pcm_exit_hook_get(void);
+void pcm_exit_hook_ref(void);
+void pcm_exit_hook_put(void);
+
+/* pcm_vm.c: the registry and each VM's state */
+int pcm_vm_init(struct kobject *parent, const struct attribute_group **groups);
 void pcm_vm_exit(void);
-struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm);	/* under RCU */
 struct pcm_vm *pcm_vm_get_by_file(struct file *file);	/* takes a ref */
 void pcm_vm_put(struct pcm_vm *vm);
 void pcm_vm_created(struct kvm *kvm);			/* atomic context */
@@ -119,51 +173,35 @@ bool pcm_vm_cpuid_stage(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e2,
 void pcm_vm_cpuid_commit(struct kvm_vcpu *vcpu, const struct pcm_cpuid_stage *st);
 /* KVM_RUN of vcpu (atomic context): true if it must be refused. */
 bool pcm_vm_run_refused(struct kvm_vcpu *vcpu);
+/*
+ * The guest's CPUID on vcpu (atomic context).  begin: false when the VM
+ * needs no exit masking, else *leaf becomes the leaf KVM answers from;
+ * end: masks KVM's answer in regs.
+ */
+bool pcm_vm_exit_begin(struct kvm_vcpu *vcpu, u32 *leaf, u32 subleaf);
+void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
+		     u32 *const regs[4]);
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
-/* The exit-path mask of a VM; false when KVM's stored entries suffice. */
-bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
 unsigned int pcm_vm_count(void);
 void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id);
+/* false: no expected identity */
+bool pcm_vm_expect(struct pcm_vm *vm, struct pcm_kvm_identity *id);
 int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id);
-
-/* pcm_main.c */
-extern struct kobject *pcm_kobj;
-unsigned int pcm_default_mode(void);
-void pcm_host_features(struct pcm_fs *fs);
-/* The allow-list of a mode on this host; -EINVAL for an unset baseline. */
-/* withheld NULL: this host's current host_withhold. */
-struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld);
-/* This host as a destination for a VM in mode (features narrowed by it). */
-int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
-		      struct pcm_kvm_identity *id);
-void pcm_policy_put(struct pcm_policy *pol);
-/* default_mode or the baseline changed: rebuild the policy of new VMs. */
-int pcm_vm_default_changed(void);
+/* "blocked: ..." without a newline, or "" (0) when the VM may run. */
+size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size);
 
 /* pcm_hooks.c */
 int pcm_hooks_init(void);
 void pcm_hooks_exit(void);
-/*
- * The CPUID exit probe is armed only while some VM needs exit masking.
- * get: process context, arms it before returning (0 or -errno);
- * ref: count one more user that a get already armed for (any context);
- * put: any context; disarming is deferred to a work item.
- */
-int pcm_exit_hook_get(void);
-void pcm_exit_hook_ref(void);
-void pcm_exit_hook_put(void);
 extern struct kobj_attribute pcm_probes_attr;
 
-/* pcm_proc.c */
-/* The policy pending for the current process, with a reference, or NULL. */
-struct pcm_policy *pcm_proc_policy(void);			/* atomic context */
-/* The baseline or host_withhold changed: rebuild the pending policies. */
-void pcm_proc_policies_changed(void);
-void pcm_proc_exit(void);
-extern struct kobj_attribute pcm_process_modes_attr;
+/* pcm_sysfs.c */
+int pcm_sysfs_init(struct kobject *parent);
+void pcm_sysfs_exit(struct kobject *parent);
+extern const struct attribute_group *pcm_vm_groups[];
 
 /* pcm_dev.c */
 int pcm_dev_init(void);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The registry of VMs pcm_kvm manages and their sysfs directories
- * /sys/kernel/pcm_kvm/vms/<pid>-<fd>/.
+ * The VMs pcm_kvm manages: the registry, each VM's state and its
+ * transitions (mode, expect, the CPUID KVM holds, the verdict, the first
+ * KVM_RUN) and its sysfs directory /sys/kernel/pcm_kvm/vms/<pid>-<fd>/
+ * (whose files are in pcm_sysfs.c).  Probe handlers (pcm_hooks.c) call in
+ * here; this file calls the policy, the exit-probe switch and the model.
  *
  * VMs are found from probe handlers (atomic context) through an RCU hash
  * keyed by the struct kvm address.  sysfs directories cannot be created
@@ -39,11 +42,6 @@ static LIST_HEAD(pcm_vm_list);
 static struct kobject *pcm_vms_kobj;
 static struct workqueue_struct *pcm_wq;
 
-/* The policy new VMs start with; replaced when default_mode changes. */
-static struct pcm_policy __rcu *pcm_default_policy;
-static DEFINE_SPINLOCK(pcm_default_policy_lock);
-
-static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size);
 static void pcm_vm_set_exit(struct pcm_vm *vm, bool needed,
 			    const struct pcm_fs *allow);
 static void pcm_vm_update_exit(struct pcm_vm *vm);
@@ -55,40 +53,12 @@ static struct pcm_vm *to_vm(struct kobject *kobj)
 	return container_of(kobj, struct pcm_vm, kobj);
 }
 
-static void pcm_policy_release(struct kref *ref)
-{
-	struct pcm_policy *pol = container_of(ref, struct pcm_policy, ref);
-
-	kfree_rcu(pol, rcu);
-}
-
-void pcm_policy_put(struct pcm_policy *pol)
-{
-	if (pol)
-		kref_put(&pol->ref, pcm_policy_release);
-}
-
-int pcm_vm_default_changed(void)
-{
-	struct pcm_policy *pol, *old;
-
-	pol = pcm_policy_new(pcm_default_mode(), NULL);
-	if (IS_ERR(pol))
-		return PTR_ERR(pol);
-	spin_lock(&pcm_default_policy_lock);
-	old = rcu_replace_pointer(pcm_default_policy, pol,
-				  lockdep_is_held(&pcm_default_policy_lock));
-	spin_unlock(&pcm_default_policy_lock);
-	pcm_policy_put(old);
-	return 0;
-}
-
 unsigned int pcm_vm_count(void)
 {
 	return atomic_read(&pcm_vm_nr);
 }
 
-struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm)
+static struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm)
 {
 	unsigned long key = (unsigned long)kvm;
 	struct pcm_vm *vm;
@@ -109,155 +79,10 @@ static void pcm_vm_release(struct kobject *kobj)
 	module_put(THIS_MODULE);
 }
 
-static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
-			 char *buf)
-{
-	return sysfs_emit(buf, "%s\n", pcm_mode_name(pcm_vm_mode(to_vm(kobj))));
-}
-
-static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
-			  const char *buf, size_t count)
-{
-	struct pcm_vm *vm = to_vm(kobj);
-	int mode, ret;
-
-	mode = pcm_mode_parse(buf, count);
-	if (mode < 0) {
-		pr_warn("vms/%s/mode: unknown mode '%*pE'\n", kobject_name(kobj),
-			(int)pcm_token_len(buf, count), buf);
-		return -EINVAL;
-	}
-	ret = pcm_vm_set_mode(vm, mode);
-	return ret ? ret : count;
-}
-
-enum pcm_vm_view { PCM_VIEW_REQUESTED, PCM_VIEW_VISIBLE, PCM_VIEW_HIDDEN };
-
-static ssize_t pcm_vm_show_view(struct kobject *kobj, char *buf,
-				enum pcm_vm_view view)
-{
-	struct pcm_fs fs[3];
-	size_t n;
-	u32 flags;
-
-	pcm_vm_features(to_vm(kobj), &fs[PCM_VIEW_REQUESTED],
-			&fs[PCM_VIEW_VISIBLE], &fs[PCM_VIEW_HIDDEN], &flags);
-	n = pcm_fs_format(&fs[view], buf, PAGE_SIZE - 1);
-	buf[n++] = '\n';
-	return n;
-}
-
-static ssize_t requested_show(struct kobject *kobj, struct kobj_attribute *attr,
-			      char *buf)
-{
-	return pcm_vm_show_view(kobj, buf, PCM_VIEW_REQUESTED);
-}
-
-static ssize_t visible_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
-{
-	return pcm_vm_show_view(kobj, buf, PCM_VIEW_VISIBLE);
-}
-
-static ssize_t hidden_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	return pcm_vm_show_view(kobj, buf, PCM_VIEW_HIDDEN);
-}
-
-static ssize_t identity_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	struct pcm_kvm_identity id;
-
-	pcm_vm_identity(to_vm(kobj), &id);
-	return pcm_identity_format(&id, buf, PAGE_SIZE);
-}
-
-static ssize_t expect_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	struct pcm_vm *vm = to_vm(kobj);
-	struct pcm_kvm_identity id;
-	bool has;
-
-	raw_spin_lock(&vm->lock);
-	has = vm->has_expect;
-	id = vm->expect;
-	raw_spin_unlock(&vm->lock);
-	if (!has)
-		return sysfs_emit(buf, "\n");
-	return pcm_identity_format(&id, buf, PAGE_SIZE);
-}
-
-static ssize_t expect_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
-{
-	struct pcm_kvm_identity id;
-	const char *bad = buf;
-	size_t badlen = 0;
-	int ret;
-
-	if (count >= PAGE_SIZE - 1) {
-		pr_warn("vms/%s/expect: input of %zu bytes or more is too long\n",
-			kobject_name(kobj), count);
-		return -EINVAL;
-	}
-	ret = pcm_identity_parse(buf, count, &id, &bad, &badlen);
-	if (ret == -ENODATA) {
-		pr_warn("vms/%s/expect: incomplete identity (a key is missing)\n",
-			kobject_name(kobj));
-		return -EINVAL;
-	}
-	if (ret == -EBADMSG) {
-		pr_warn("vms/%s/expect: feature names disagree with the words\n",
-			kobject_name(kobj));
-		return -EINVAL;
-	}
-	if (ret) {
-		pr_warn("vms/%s/expect: bad line '%*pE'\n", kobject_name(kobj),
-			(int)min_t(size_t, badlen, 64), bad);
-		return -EINVAL;
-	}
-	ret = pcm_vm_set_expect(to_vm(kobj), &id);
-	return ret ? ret : count;
-}
-
-static ssize_t status_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	size_t n = pcm_vm_blocked_text(to_vm(kobj), buf, PAGE_SIZE - 1);
-
-	if (!n)
-		return sysfs_emit(buf, "ok\n");
-	buf[n++] = '\n';
-	return n;
-}
-
-static struct kobj_attribute pcm_vm_mode_attr = __ATTR_RW(mode);
-static struct kobj_attribute pcm_vm_identity_attr = __ATTR_RO(identity);
-static struct kobj_attribute pcm_vm_expect_attr = __ATTR_RW(expect);
-static struct kobj_attribute pcm_vm_status_attr = __ATTR_RO(status);
-static struct kobj_attribute pcm_vm_requested_attr = __ATTR_RO(requested);
-static struct kobj_attribute pcm_vm_visible_attr = __ATTR_RO(visible);
-static struct kobj_attribute pcm_vm_hidden_attr = __ATTR_RO(hidden);
-
-static struct attribute *pcm_vm_attrs[] = {
-	&pcm_vm_mode_attr.attr,
-	&pcm_vm_requested_attr.attr,
-	&pcm_vm_visible_attr.attr,
-	&pcm_vm_hidden_attr.attr,
-	&pcm_vm_identity_attr.attr,
-	&pcm_vm_expect_attr.attr,
-	&pcm_vm_status_attr.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(pcm_vm);
-
-static const struct kobj_type pcm_vm_ktype = {
+/* Its default_groups, the per-VM files, come from pcm_vm_init(). */
+static struct kobj_type pcm_vm_ktype = {
 	.release = pcm_vm_release,
 	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = pcm_vm_groups,
 };
 
 /* iterate_fd() callback: the VM's own file, as fd + 1. */
@@ -378,6 +203,20 @@ static void pcm_vm_pool_fill(struct work_struct *work)
 }
 
 static DECLARE_WORK(pcm_vm_pool_work, pcm_vm_pool_fill);
+
+/* Give back an object pcm_vm_pool_take() returned, still unused. */
+static void pcm_vm_pool_give(struct pcm_vm *vm)
+{
+	raw_spin_lock(&pcm_vm_pool_lock);
+	if (pcm_vm_pool_n < PCM_VM_POOL) {
+		memset(vm, 0, sizeof(*vm));
+		pcm_vm_pool[pcm_vm_pool_n++] = vm;
+		vm = NULL;
+	}
+	raw_spin_unlock(&pcm_vm_pool_lock);
+	/* Refilled meanwhile; outside the raw lock, as PREEMPT_RT wants. */
+	kfree(vm);
+}
 
 #ifdef PCM_FAULT_INJECT
 /*
@@ -513,17 +352,9 @@ void pcm_vm_created(struct kvm *kvm)
 	vm->pid = task_tgid_nr(current);
 	vm->fd = -1;
 
-	/* A mode pending for this process (process_modes) beats the default. */
-	pol = pcm_proc_policy();
+	pol = pcm_policy_for_new_vm();
 	if (!pol) {
-		rcu_read_lock();
-		pol = rcu_dereference(pcm_default_policy);
-		if (pol && !kref_get_unless_zero(&pol->ref))
-			pol = NULL;
-		rcu_read_unlock();
-	}
-	if (!pol) {
-		kfree(vm);
+		pcm_vm_pool_give(vm);
 		module_put(THIS_MODULE);
 		pcm_vm_fail(kvm, "no default policy");
 		return;
@@ -863,7 +694,7 @@ static void pcm_vm_update_exit(struct pcm_vm *vm)
 	pcm_vm_set_exit(vm, needed, &eff);
 }
 
-bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
+static bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
 {
 	unsigned int seq;
 	bool needed;
@@ -875,6 +706,47 @@ bool pcm_vm_exit_mask(struct pcm_vm *vm, struct pcm_fs *allow)
 			*allow = vm->exit_allow;
 	} while (read_seqcount_retry(&vm->exit_seq, seq));
 	return needed;
+}
+
+bool pcm_vm_exit_begin(struct kvm_vcpu *vcpu, u32 *leaf, u32 subleaf)
+{
+	struct pcm_vm *vm;
+	bool needed;
+
+	/* The common case, a VM that needs nothing, costs one lookup. */
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	needed = vm && READ_ONCE(vm->exit_needed);
+	rcu_read_unlock();
+	if (!needed)
+		return false;
+	/* KVM may answer from another leaf; this is the vCPU's own context. */
+	*leaf = pcm_cpuid_answering_leaf(vcpu->arch.cpuid_entries,
+					 max(vcpu->arch.cpuid_nent, 0),
+					 *leaf, subleaf);
+	return true;
+}
+
+void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
+		     u32 *const regs[4])
+{
+	struct pcm_fs allow;
+	struct pcm_vm *vm;
+	bool needed;
+	u32 out[4];
+	int i;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	needed = vm && pcm_vm_exit_mask(vm, &allow);
+	rcu_read_unlock();
+	if (!needed)
+		return;
+	for (i = 0; i < 4; i++)
+		out[i] = *regs[i];
+	if (pcm_mask_regs(leaf, subleaf, out, &allow))
+		for (i = 0; i < 4; i++)
+			*regs[i] = out[i];
 }
 
 /* What the widest vCPU's guest sees; caller holds vm->lock. */
@@ -927,7 +799,7 @@ static void pcm_vm_update_verdict(struct pcm_vm *vm)
 }
 
 /* "blocked: missing ..." for status and dmesg; "" when not blocked. */
-static size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
+size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 {
 	struct pcm_kvm_identity expect, cur;
 	struct pcm_fs missing, extra;
@@ -981,6 +853,17 @@ static void pcm_vm_log_blocked(struct pcm_vm *vm)
 	pr_warn_ratelimited("VM %d-%d: KVM_RUN refused, %s\n", vm->pid, vm->fd,
 			    pcm_blocked_buf);
 	raw_spin_unlock(&pcm_blocked_buf_lock);
+}
+
+bool pcm_vm_expect(struct pcm_vm *vm, struct pcm_kvm_identity *id)
+{
+	bool has;
+
+	raw_spin_lock(&vm->lock);
+	has = vm->has_expect;
+	*id = vm->expect;
+	raw_spin_unlock(&vm->lock);
+	return has;
 }
 
 int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id)
@@ -1042,31 +925,21 @@ void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 	pcm_fs_andnot(hidden, requested, visible);
 }
 
-int pcm_vm_init(struct kobject *parent)
+int pcm_vm_init(struct kobject *parent, const struct attribute_group **groups)
 {
-	int ret;
-
+	pcm_vm_ktype.default_groups = groups;
 	pcm_wq = alloc_ordered_workqueue("pcm_kvm", 0);
 	if (!pcm_wq)
 		return -ENOMEM;
-	ret = pcm_vm_default_changed();
-	if (ret)
-		goto err_wq;
 	pcm_vm_pool_fill(NULL);
 	pcm_vms_kobj = kobject_create_and_add("vms", parent);
 	if (!pcm_vms_kobj) {
-		ret = -ENOMEM;
-		goto err_pol;
+		while (pcm_vm_pool_n)
+			kfree(pcm_vm_pool[--pcm_vm_pool_n]);
+		destroy_workqueue(pcm_wq);
+		return -ENOMEM;
 	}
 	return 0;
-
-err_pol:
-	while (pcm_vm_pool_n)
-		kfree(pcm_vm_pool[--pcm_vm_pool_n]);
-	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
-err_wq:
-	destroy_workqueue(pcm_wq);
-	return ret;
 }
 
 void pcm_vm_exit(void)
@@ -1079,7 +952,6 @@ void pcm_vm_exit(void)
 	synchronize_rcu_tasks();
 	WARN_ON(!list_empty(&pcm_vm_list));
 	kobject_put(pcm_vms_kobj);
-	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
 	/* kfree_rcu() callbacks must not outlive the module's data. */
 	rcu_barrier();
 }

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The policy layer: what this host's KVM offers (host_features), the
+ * operator's inputs (baseline, host_withhold, default_mode, process_modes)
+ * and the policy objects built from them, which VMs hold.
+ *
+ * Policies are immutable once built and are handed out by reference.  The
+ * policies that new VMs take (the default one and one per pending process)
+ * are prebuilt here, because VMs are registered from a probe handler that
+ * cannot allocate, and rebuilt, under pcm_policy_lock, whenever an input
+ * changes.  Nothing here knows about VMs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
+#include "pcm_kvm.h"
+
+/* kvm.ko exports it for the vendor modules; indexed by enum cpuid_leafs. */
+extern u32 kvm_cpu_caps[];
+
+/*
+ * Held by each writer of an input of the policies from its update until the
+ * policies built from it are published, so that two writers cannot publish
+ * a policy built from the other's older inputs.  Taken before the locks of
+ * the inputs, which readers take alone.
+ */
+static DEFINE_MUTEX(pcm_policy_lock);
+
+static DEFINE_MUTEX(pcm_baseline_lock);
+static struct pcm_fs pcm_baseline;		/* under pcm_baseline_lock */
+static bool pcm_baseline_set;
+
+/* host_withhold: features this host pretends not to have. */
+static DEFINE_MUTEX(pcm_withhold_lock);
+static struct pcm_fs pcm_withhold;		/* under pcm_withhold_lock */
+
+static unsigned int pcm_default_mode_val = PCM_KVM_MODE_OFF;
+
+/* The policy new VMs start with; replaced when its inputs change. */
+static struct pcm_policy __rcu *pcm_default_policy;
+static DEFINE_RAW_SPINLOCK(pcm_default_policy_lock);
+
+unsigned int pcm_default_mode(void)
+{
+	return READ_ONCE(pcm_default_mode_val);
+}
+
+/*
+ * KVM keeps some words at private indices past NCAPINTS
+ * (arch/x86/kvm/reverse_cpuid.h, enum kvm_only_cpuid_leafs), which differ
+ * per build.  Known builds (Debian's):
+ *   6.1.150+  CPUID_12_EAX, CPUID_7_2_EDX, ...; no 7.1 EDX (KVM offers
+ *             none of it), 0x80000007 EDX passed from the host CPUID
+ *   6.12      CPUID_12_EAX, CPUID_7_1_EDX, CPUID_8000_0007_EDX,
+ *             CPUID_8000_0022_EAX, CPUID_7_2_EDX, ...
+ * Other builds read the host's own CPUID (which may claim more than KVM
+ * gives; the KVM_RUN check still catches that).  An index is also checked
+ * at load: a word KVM offers is within the host's CPUID, else it is not
+ * trusted (pcm_check_cap_index()).
+ */
+#define PCM_CAP_HOST	-1	/* the host's CPUID */
+#define PCM_CAP_NONE	-2	/* KVM offers none of the word */
+#if defined(PCM_KVM_CAPS_6_12)		/* from Kbuild */
+#define PCM_CAP_7_1_EDX		(NCAPINTS + 1)
+#define PCM_CAP_8000_0007_EDX	(NCAPINTS + 2)
+#define PCM_CAP_7_2_EDX		(NCAPINTS + 4)
+#elif defined(PCM_KVM_CAPS_6_1)
+#define PCM_CAP_7_1_EDX		PCM_CAP_NONE
+#define PCM_CAP_8000_0007_EDX	PCM_CAP_HOST
+#define PCM_CAP_7_2_EDX		(NCAPINTS + 1)
+#else
+#define PCM_CAP_7_1_EDX		PCM_CAP_HOST
+#define PCM_CAP_8000_0007_EDX	PCM_CAP_HOST
+#define PCM_CAP_7_2_EDX		PCM_CAP_HOST
+#endif
+
+/* Where KVM keeps its capability word for each of our words. */
+static int pcm_kvm_cap_index[PCM_KVM_NR_WORDS_USED] = {
+	[PCM_KVM_W_1_ECX] = CPUID_1_ECX,
+	[PCM_KVM_W_1_EDX] = CPUID_1_EDX,
+	[PCM_KVM_W_6_EAX] = CPUID_6_EAX,
+	[PCM_KVM_W_7_0_EBX] = CPUID_7_0_EBX,
+	[PCM_KVM_W_7_0_ECX] = CPUID_7_ECX,
+	[PCM_KVM_W_7_0_EDX] = CPUID_7_EDX,
+	[PCM_KVM_W_7_1_EAX] = CPUID_7_1_EAX,
+	[PCM_KVM_W_7_1_EDX] = PCM_CAP_7_1_EDX,
+	[PCM_KVM_W_D_1_EAX] = CPUID_D_1_EAX,
+	[PCM_KVM_W_8000_0001_ECX] = CPUID_8000_0001_ECX,
+	[PCM_KVM_W_8000_0001_EDX] = CPUID_8000_0001_EDX,
+	[PCM_KVM_W_8000_0007_EDX] = PCM_CAP_8000_0007_EDX,
+	[PCM_KVM_W_8000_0008_EBX] = CPUID_8000_0008_EBX,
+	[PCM_KVM_W_8000_0021_EAX] = CPUID_8000_0021_EAX,
+	[PCM_KVM_W_7_2_EDX] = PCM_CAP_7_2_EDX,
+};
+
+static u32 pcm_host_cpuid(u32 leaf, u32 subleaf, unsigned int reg)
+{
+	u32 regs[4];
+	u32 max = cpuid_eax(leaf & 0x80000000);
+
+	if (leaf > max)
+		return 0;
+	cpuid_count(leaf, subleaf, &regs[0], &regs[1], &regs[2], &regs[3]);
+	return regs[reg];
+}
+
+/*
+ * A private index that reads bits the host's CPUID lacks is not that word
+ * (KVM masks each with the host's): use the host's CPUID for it, and say so.
+ */
+static void pcm_check_cap_index(void)
+{
+	unsigned int w;
+	u32 host, kvm;
+
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		const struct pcm_word_desc *d = &pcm_words[w];
+
+		if (pcm_kvm_cap_index[w] < NCAPINTS)
+			continue;
+		host = pcm_host_cpuid(d->leaf, d->subleaf, d->reg);
+		kvm = READ_ONCE(kvm_cpu_caps[pcm_kvm_cap_index[w]]);
+		if (kvm & ~host) {
+			pr_warn("KVM's capability word %d is not %s (0x%08x, host 0x%08x): using the host's CPUID\n",
+				pcm_kvm_cap_index[w], d->name, kvm, host);
+			pcm_kvm_cap_index[w] = PCM_CAP_HOST;
+		}
+	}
+}
+
+/*
+ * Does KVM_GET_SUPPORTED_CPUID report leaf at all?  Not beyond the host's
+ * maximum of its class, except 0x80000021, which KVM synthesizes on hosts
+ * whose maximum reaches 0x8000001d (__do_cpuid_func(), 0x80000000).  Its
+ * capability words can hold bits of a leaf it never reports.
+ */
+static bool pcm_kvm_reports_leaf(u32 leaf)
+{
+	u32 max = cpuid_eax(leaf & 0x80000000);
+
+	if (leaf == 0x80000021)
+		return max >= 0x8000001d;
+	return leaf <= max;
+}
+
+/* What KVM can give, before host_withhold. */
+static void pcm_host_features_raw(struct pcm_fs *fs)
+{
+	struct pcm_fs known, kvm_class;
+	unsigned int w;
+
+	pcm_fs_zero(fs);
+	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
+		const struct pcm_word_desc *d = &pcm_words[w];
+
+		if (!pcm_kvm_reports_leaf(d->leaf))
+			continue;
+		if (pcm_kvm_cap_index[w] >= 0)
+			fs->words[w] = READ_ONCE(kvm_cpu_caps[pcm_kvm_cap_index[w]]);
+		else if (pcm_kvm_cap_index[w] == PCM_CAP_NONE)
+			fs->words[w] = 0;
+		else
+			fs->words[w] = pcm_host_cpuid(d->leaf, d->subleaf, d->reg);
+	}
+	pcm_fs_known(&known);
+	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
+	pcm_fs_or(fs, fs, &kvm_class);
+	pcm_fs_and(fs, fs, &known);
+	pcm_fs_close(fs);
+}
+
+void pcm_host_features(struct pcm_fs *fs)
+{
+	pcm_host_features_raw(fs);
+	mutex_lock(&pcm_withhold_lock);
+	pcm_fs_andnot(fs, fs, &pcm_withhold);
+	mutex_unlock(&pcm_withhold_lock);
+	pcm_fs_close(fs);
+}
+
+int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
+		      struct pcm_kvm_identity *id)
+{
+	struct pcm_policy *pol;
+	u64 xcr0 = 0;
+
+	pol = pcm_policy_new(mode, withheld);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+	memset(id, 0, sizeof(*id));
+	id->mode = mode;
+	/* The policy already takes out the withheld features it was given. */
+	pcm_host_features_raw(&id->features);
+	pcm_fs_and(&id->features, &id->features, &pol->allow);
+	pcm_fs_close(&id->features);
+	memcpy(id->vendor, boot_cpu_data.x86_vendor_id,
+	       min(sizeof(id->vendor) - 1, sizeof(boot_cpu_data.x86_vendor_id)));
+	id->max_basic_leaf = cpuid_eax(0);
+	id->max_ext_leaf = cpuid_eax(0x80000000);
+	id->phys_bits = boot_cpu_data.x86_phys_bits;
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	id->xcr0 = pcm_xcr0_visible(xcr0, &id->features);
+	pcm_policy_put(pol);
+	return 0;
+}
+
+struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld)
+{
+	struct pcm_policy *pol;
+	struct pcm_fs base;
+	bool have_base;
+
+	mutex_lock(&pcm_baseline_lock);
+	base = pcm_baseline;
+	have_base = pcm_baseline_set;
+	mutex_unlock(&pcm_baseline_lock);
+
+	if (mode == PCM_KVM_MODE_BASELINE && !have_base) {
+		pr_warn("mode baseline: /sys/kernel/pcm_kvm/baseline is not set\n");
+		return ERR_PTR(-EINVAL);
+	}
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
+	if (!pol)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pol->ref);
+	pol->mode = mode;
+	if (pcm_mode_allow(mode, &base, &pol->allow)) {
+		kfree(pol);
+		return ERR_PTR(-EINVAL);
+	}
+	if (withheld) {
+		pol->withheld = *withheld;
+	} else {
+		mutex_lock(&pcm_withhold_lock);
+		pol->withheld = pcm_withhold;
+		mutex_unlock(&pcm_withhold_lock);
+	}
+	/* Withheld features are hidden even in mode off. */
+	if (!pcm_fs_empty(&pol->withheld)) {
+		pcm_fs_andnot(&pol->allow, &pol->allow, &pol->withheld);
+		pcm_fs_close(&pol->allow);
+	}
+	return pol;
+}
+
+static void pcm_policy_release(struct kref *ref)
+{
+	struct pcm_policy *pol = container_of(ref, struct pcm_policy, ref);
+
+	kfree_rcu(pol, rcu);
+}
+
+void pcm_policy_put(struct pcm_policy *pol)
+{
+	if (pol)
+		kref_put(&pol->ref, pcm_policy_release);
+}
+
+/* A reference on *slot's policy, or NULL; caller in an RCU section. */
+static struct pcm_policy *pcm_policy_get_rcu(struct pcm_policy __rcu **slot)
+{
+	struct pcm_policy *pol = rcu_dereference(*slot);
+
+	if (pol && !kref_get_unless_zero(&pol->ref))
+		pol = NULL;
+	return pol;
+}
+
+/* Build and publish the default policy; caller holds pcm_policy_lock. */
+static int pcm_policy_default_rebuild(void)
+{
+	struct pcm_policy *pol, *old;
+
+	lockdep_assert_held(&pcm_policy_lock);
+	pol = pcm_policy_new(pcm_default_mode(), NULL);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+	raw_spin_lock(&pcm_default_policy_lock);
+	old = rcu_replace_pointer(pcm_default_policy, pol,
+				  lockdep_is_held(&pcm_default_policy_lock));
+	raw_spin_unlock(&pcm_default_policy_lock);
+	pcm_policy_put(old);
+	return 0;
+}
+
+/*
+ * Per-process pending modes (process_modes).  A mode is fully enforced only
+ * when it is known before the VMM's KVM_SET_CPUID2, which QEMU calls while
+ * it initialises: a management layer that knows the VMM's pid before the
+ * VMM creates its VM registers it here.  Entries hold a struct pid, so a
+ * recycled pid number never matches; those of exited processes are dropped
+ * on the next read or write.  Lookups at VM creation: RCU list, no locks.
+ */
+struct pcm_proc {
+	struct list_head node;		/* pcm_proc_list, RCU */
+	struct rcu_head rcu;
+	struct pid *pid;
+	unsigned int mode;
+	struct pcm_policy __rcu *policy;
+};
+
+static LIST_HEAD(pcm_proc_list);
+static DEFINE_MUTEX(pcm_proc_lock);	/* writers of pcm_proc_list */
+static unsigned int pcm_proc_nr;	/* under pcm_proc_lock */
+
+static void pcm_proc_free_rcu(struct rcu_head *head)
+{
+	struct pcm_proc *p = container_of(head, struct pcm_proc, rcu);
+
+	put_pid(p->pid);
+	kfree(p);
+}
+
+static void pcm_proc_del(struct pcm_proc *p)
+{
+	lockdep_assert_held(&pcm_proc_lock);
+	list_del_rcu(&p->node);
+	pcm_proc_nr--;
+	pcm_policy_put(rcu_dereference_protected(p->policy, 1));
+	call_rcu(&p->rcu, pcm_proc_free_rcu);
+}
+
+static bool pcm_proc_alive(struct pcm_proc *p)
+{
+	bool alive;
+
+	rcu_read_lock();
+	alive = pid_task(p->pid, PIDTYPE_TGID);
+	rcu_read_unlock();
+	return alive;
+}
+
+static void pcm_proc_prune(void)
+{
+	struct pcm_proc *p, *tmp;
+
+	lockdep_assert_held(&pcm_proc_lock);
+	list_for_each_entry_safe(p, tmp, &pcm_proc_list, node)
+		if (!pcm_proc_alive(p))
+			pcm_proc_del(p);
+}
+
+/* Rebuild the pending processes' policies; caller holds pcm_policy_lock. */
+static void pcm_proc_rebuild(void)
+{
+	struct pcm_policy *pol, *old;
+	struct pcm_proc *p;
+
+	lockdep_assert_held(&pcm_policy_lock);
+	mutex_lock(&pcm_proc_lock);
+	list_for_each_entry(p, &pcm_proc_list, node) {
+		pol = pcm_policy_new(p->mode, NULL);
+		if (IS_ERR(pol))
+			continue;	/* keeps the policy it had */
+		old = rcu_replace_pointer(p->policy, pol,
+					  lockdep_is_held(&pcm_proc_lock));
+		pcm_policy_put(old);
+	}
+	mutex_unlock(&pcm_proc_lock);
+}
+
+struct pcm_policy *pcm_policy_for_new_vm(void)
+{
+	struct pid *me = task_tgid(current);
+	struct pcm_policy *pol = NULL;
+	struct pcm_proc *p;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &pcm_proc_list, node) {
+		if (p->pid == me) {
+			pol = pcm_policy_get_rcu(&p->policy);
+			break;
+		}
+	}
+	/* A mode pending for this process beats the default. */
+	if (!pol)
+		pol = pcm_policy_get_rcu(&pcm_default_policy);
+	rcu_read_unlock();
+	return pol;
+}
+
+int pcm_policy_set_process(struct pid *pid, int mode)
+{
+	struct pcm_policy *pol, *old;
+	struct pcm_proc *p, *found = NULL;
+	int ret = 0;
+
+	mutex_lock(&pcm_policy_lock);
+	if (mode < 0) {
+		pol = NULL;
+	} else {
+		pol = pcm_policy_new(mode, NULL);
+		if (IS_ERR(pol)) {
+			mutex_unlock(&pcm_policy_lock);
+			return PTR_ERR(pol);
+		}
+	}
+	mutex_lock(&pcm_proc_lock);
+	pcm_proc_prune();
+	list_for_each_entry(p, &pcm_proc_list, node)
+		if (p->pid == pid)
+			found = p;
+	if (!pol) {
+		if (found)
+			pcm_proc_del(found);
+		else
+			ret = -ENOENT;
+	} else if (found) {
+		/* A reader sees the old or the new pair, both consistent. */
+		old = rcu_replace_pointer(found->policy, pol,
+					  lockdep_is_held(&pcm_proc_lock));
+		WRITE_ONCE(found->mode, mode);
+		pcm_policy_put(old);
+		pol = NULL;
+	} else if (pcm_proc_nr >= PCM_POLICY_PROC_MAX) {
+		ret = -ENOSPC;
+	} else {
+		p = kzalloc(sizeof(*p), GFP_KERNEL);
+		if (!p) {
+			ret = -ENOMEM;
+		} else {
+			p->pid = get_pid(pid);
+			p->mode = mode;
+			RCU_INIT_POINTER(p->policy, pol);
+			pol = NULL;
+			list_add_tail_rcu(&p->node, &pcm_proc_list);
+			pcm_proc_nr++;
+		}
+	}
+	mutex_unlock(&pcm_proc_lock);
+	mutex_unlock(&pcm_policy_lock);
+	pcm_policy_put(pol);
+	return ret;
+}
+
+int pcm_policy_processes(struct pcm_policy_proc *out)
+{
+	struct pcm_proc *p;
+	int n = 0;
+
+	mutex_lock(&pcm_proc_lock);
+	pcm_proc_prune();
+	list_for_each_entry(p, &pcm_proc_list, node) {
+		if (n == PCM_POLICY_PROC_MAX)
+			break;
+		out[n].pid = pid_vnr(p->pid);
+		out[n].mode = p->mode;
+		n++;
+	}
+	mutex_unlock(&pcm_proc_lock);
+	return n;
+}
+
+bool pcm_policy_baseline(struct pcm_fs *fs)
+{
+	bool set;
+
+	mutex_lock(&pcm_baseline_lock);
+	*fs = pcm_baseline;
+	set = pcm_baseline_set;
+	mutex_unlock(&pcm_baseline_lock);
+	return set;
+}
+
+int pcm_policy_set_baseline(const struct pcm_fs *want, struct pcm_fs *missing)
+{
+	struct pcm_fs host;
+
+	mutex_lock(&pcm_policy_lock);
+	pcm_host_features(&host);
+	pcm_fs_andnot(missing, want, &host);
+	if (!pcm_fs_empty(missing)) {
+		mutex_unlock(&pcm_policy_lock);
+		return -EINVAL;
+	}
+	mutex_lock(&pcm_baseline_lock);
+	pcm_baseline = *want;
+	pcm_baseline_set = true;
+	mutex_unlock(&pcm_baseline_lock);
+	/* VMs already in baseline keep the list they were given. */
+	if (pcm_default_mode() == PCM_KVM_MODE_BASELINE)
+		pcm_policy_default_rebuild();
+	pcm_proc_rebuild();
+	mutex_unlock(&pcm_policy_lock);
+	return 0;
+}
+
+void pcm_policy_withhold(struct pcm_fs *fs)
+{
+	mutex_lock(&pcm_withhold_lock);
+	*fs = pcm_withhold;
+	mutex_unlock(&pcm_withhold_lock);
+}
+
+int pcm_policy_set_withhold(const struct pcm_fs *want)
+{
+	int ret;
+
+	mutex_lock(&pcm_policy_lock);
+	mutex_lock(&pcm_withhold_lock);
+	pcm_withhold = *want;
+	mutex_unlock(&pcm_withhold_lock);
+	/* New VMs start withholding them; running VMs keep what they had. */
+	pcm_proc_rebuild();
+	ret = pcm_policy_default_rebuild();
+	mutex_unlock(&pcm_policy_lock);
+	return ret;
+}
+
+int pcm_policy_set_default_mode(unsigned int mode)
+{
+	unsigned int old;
+	int ret;
+
+	mutex_lock(&pcm_policy_lock);
+	old = pcm_default_mode();
+	WRITE_ONCE(pcm_default_mode_val, mode);
+	ret = pcm_policy_default_rebuild();
+	if (ret)
+		WRITE_ONCE(pcm_default_mode_val, old);
+	mutex_unlock(&pcm_policy_lock);
+	return ret;
+}
+
+int pcm_policy_init(void)
+{
+	int ret;
+
+	pcm_check_cap_index();
+	mutex_lock(&pcm_policy_lock);
+	ret = pcm_policy_default_rebuild();
+	mutex_unlock(&pcm_policy_lock);
+	return ret;
+}
+
+void pcm_policy_exit(void)
+{
+	struct pcm_proc *p, *tmp;
+
+	mutex_lock(&pcm_proc_lock);
+	list_for_each_entry_safe(p, tmp, &pcm_proc_list, node)
+		pcm_proc_del(p);
+	mutex_unlock(&pcm_proc_lock);
+	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
+	RCU_INIT_POINTER(pcm_default_policy, NULL);
+	/* kfree_rcu() and call_rcu() callbacks must not outlive the module. */
+	rcu_barrier();
+}

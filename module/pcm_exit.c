@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The switch of the kvm_cpuid return probe (pcm_hooks.c), which masks the
- * guest's CPUID when KVM's stored entries are wider than the VM's mode.  It
- * is armed only while some VM needs it, so that every other CPUID exit runs
- * unprobed.
+ * guest's CPUID when KVM's stored entries are wider than the VM's mode, and
+ * of the kprobe that catches its misses.  They are armed only while some VM
+ * needs them, so that every other CPUID exit runs unprobed.
  *
  * users counts the VMs whose exits need masking plus callers of
  * pcm_exit_hook_get() in flight.  Arming happens synchronously in get(),
@@ -17,9 +17,38 @@
 #include "pcm_kvm.h"
 
 static struct kretprobe *pcm_exit_probe;
+static struct kprobe *pcm_exit_check;	/* its miss check */
 static atomic_t pcm_exit_users = ATOMIC_INIT(0);
 static DEFINE_MUTEX(pcm_exit_arm_lock);
 static bool pcm_exit_armed;		/* under pcm_exit_arm_lock */
+
+/*
+ * The miss check is armed only while the return probe is: alone it would
+ * take every call for a miss.
+ */
+static int pcm_exit_arm(void)
+{
+	int ret = enable_kretprobe(pcm_exit_probe);
+
+	if (ret)
+		return ret;
+	ret = enable_kprobe(pcm_exit_check);
+	if (ret)
+		disable_kretprobe(pcm_exit_probe);
+	return ret;
+}
+
+static int pcm_exit_disarm(void)
+{
+	int ret = disable_kprobe(pcm_exit_check);
+
+	if (ret)
+		return ret;
+	ret = disable_kretprobe(pcm_exit_probe);
+	if (ret)
+		enable_kprobe(pcm_exit_check);
+	return ret;
+}
 
 static int pcm_exit_arm_sync(void)
 {
@@ -32,8 +61,7 @@ static int pcm_exit_arm_sync(void)
 		/* Only before the hooks exist or after they are gone. */
 		ret = want ? -ENODEV : 0;
 	} else if (want != pcm_exit_armed) {
-		ret = want ? enable_kretprobe(pcm_exit_probe) :
-			     disable_kretprobe(pcm_exit_probe);
+		ret = want ? pcm_exit_arm() : pcm_exit_disarm();
 		if (!ret)
 			pcm_exit_armed = want;
 		else
@@ -76,10 +104,11 @@ void pcm_exit_hook_put(void)
 		schedule_work(&pcm_exit_arm_work);
 }
 
-void pcm_exit_switch_init(struct kretprobe *rp)
+void pcm_exit_switch_init(struct kretprobe *rp, struct kprobe *check)
 {
 	mutex_lock(&pcm_exit_arm_lock);
 	pcm_exit_probe = rp;
+	pcm_exit_check = check;
 	pcm_exit_armed = !kprobe_disabled(&rp->kp);
 	mutex_unlock(&pcm_exit_arm_lock);
 	/* A VM may have needed it before the probe existed. */

@@ -15,6 +15,8 @@
  *                              entries are not (mode set after SET_CPUID2);
  *                              armed only while such a VM exists, so that
  *                              every other CPUID exit runs unprobed
+ *   kvm_cpuid                  a call the return probe missed: zeros, and
+ *                              the VM is blocked (armed with the above)
  *
  * Handlers only turn registers into calls on the VM state (pcm_vm.c).
  * They run with preemption disabled: RCU lookups, raw spinlocks and
@@ -130,6 +132,15 @@ static int pcm_run_refused(struct kvm_vcpu *vcpu)
 	return -EPERM;
 }
 
+/*
+ * The post handler of a kprobe that redirects its function: present so the
+ * probe is installed with FTRACE_OPS_FL_IPMODIFY.
+ */
+static void pcm_ipmodify_post(struct kprobe *p, struct pt_regs *regs,
+			      unsigned long flags)
+{
+}
+
 static int vcpu_run_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	if (!pcm_vm_run_refused((struct kvm_vcpu *)regs->di))
@@ -139,16 +150,10 @@ static int vcpu_run_pre(struct kprobe *p, struct pt_regs *regs)
 	return 1;
 }
 
-/* Present so the probe is installed with FTRACE_OPS_FL_IPMODIFY. */
-static void vcpu_run_post(struct kprobe *p, struct pt_regs *regs,
-			  unsigned long flags)
-{
-}
-
 static struct kprobe pcm_vcpu_run_probe = {
 	.symbol_name = "kvm_arch_vcpu_ioctl_run",
 	.pre_handler = vcpu_run_pre,
-	.post_handler = vcpu_run_post,
+	.post_handler = pcm_ipmodify_post,
 };
 
 /*
@@ -163,10 +168,28 @@ struct pcm_cpuid_call {
 	u32 subleaf;
 };
 
+#ifdef PCM_FAULT_INJECT
+/* Test builds: the return probe behaves as if it had no free instance. */
+static bool fault_exit_miss;
+module_param(fault_exit_miss, bool, 0644);
+MODULE_PARM_DESC(fault_exit_miss, "test builds: the kvm_cpuid return probe misses every call");
+#endif
+
+/*
+ * The call this CPU's return probe took, by its first argument (the
+ * caller's EAX slot): the miss check below runs next, in the same probe hit.
+ */
+static DEFINE_PER_CPU(unsigned long, pcm_cpuid_taken);
+
 static int cpuid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pcm_cpuid_call *c = (struct pcm_cpuid_call *)ri->data;
 
+#ifdef PCM_FAULT_INJECT
+	if (READ_ONCE(fault_exit_miss))
+		return 1;	/* unmasked, as a missed call would be */
+#endif
+	__this_cpu_write(pcm_cpuid_taken, regs->si);
 	c->vcpu = (struct kvm_vcpu *)regs->di;
 	c->regs[0] = (u32 *)regs->si;
 	c->regs[1] = (u32 *)regs->dx;
@@ -193,6 +216,52 @@ static struct kretprobe pcm_cpuid_probe = {
 };
 
 /*
+ * A call the return probe could not take (all its instances in use) would
+ * hand the guest KVM's unmasked answer.  This plain kprobe on the same
+ * function cannot miss, and runs right after the return probe's entry:
+ * kprobes at one address run newest first, and it is registered first
+ * (checked at load, pcm_cpuid_check_order()).  On a miss that matters, KVM's
+ * kvm_cpuid() is replaced by pcm_cpuid_missed(), same signature: the guest
+ * gets zeros, never more than its mode, and the VM is blocked.
+ */
+static bool pcm_cpuid_missed(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
+			     u32 *ecx, u32 *edx, bool exact_only)
+{
+	*eax = 0;
+	*ebx = 0;
+	*ecx = 0;
+	*edx = 0;
+	return false;
+}
+
+static int cpuid_check_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (__this_cpu_read(pcm_cpuid_taken) == regs->si) {
+		__this_cpu_write(pcm_cpuid_taken, 0);
+		return 0;
+	}
+	if (!pcm_vm_exit_missed((struct kvm_vcpu *)regs->di))
+		return 0;
+	instruction_pointer_set(regs, (unsigned long)pcm_cpuid_missed);
+	return 1;
+}
+
+static struct kprobe pcm_cpuid_check_probe = {
+	.symbol_name = "kvm_cpuid",
+	.pre_handler = cpuid_check_pre,
+	.post_handler = pcm_ipmodify_post,
+};
+
+/* Newest first: the return probe's entry must come right before the check. */
+static int pcm_cpuid_check_order(void)
+{
+	if (READ_ONCE(pcm_cpuid_probe.kp.list.next) == &pcm_cpuid_check_probe.list)
+		return 0;
+	pr_err("cannot order the kvm_cpuid probes (another probe came between them); not loading\n");
+	return -EBUSY;
+}
+
+/*
  * Registration order: kretprobes first, then the kprobes with the
  * kvm_arch_init_vm one last, so that no VM is registered before every hook
  * that follows it is in place (a VM it registers may arm the kvm_cpuid
@@ -214,8 +283,18 @@ int pcm_hooks_init(void)
 {
 	int i, ret;
 
-	/* Registered disarmed: pcm_exit_hook_get() arms it when needed. */
+	/*
+	 * Registered disarmed (pcm_exit_hook_get() arms them when needed), the
+	 * miss check first so that it runs after the return probe's entry.
+	 */
+	pcm_cpuid_check_probe.flags |= KPROBE_FLAG_DISABLED;
 	pcm_cpuid_probe.kp.flags |= KPROBE_FLAG_DISABLED;
+	ret = register_kprobe(&pcm_cpuid_check_probe);
+	if (ret) {
+		pr_err("cannot hook %s (%d): this kernel's KVM lacks it; not loading\n",
+		       pcm_cpuid_check_probe.symbol_name, ret);
+		return ret;
+	}
 	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
 		pcm_kretprobes[i]->maxactive = pcm_maxactive();
 		ret = register_kretprobe(pcm_kretprobes[i]);
@@ -225,7 +304,10 @@ int pcm_hooks_init(void)
 			goto err_kretprobes;
 		}
 	}
-	pcm_exit_switch_init(&pcm_cpuid_probe);
+	ret = pcm_cpuid_check_order();
+	if (ret)
+		goto err_kretprobes;
+	pcm_exit_switch_init(&pcm_cpuid_probe, &pcm_cpuid_check_probe);
 	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
 		ret = register_kprobe(pcm_kprobes[i]);
 		if (ret) {
@@ -242,6 +324,7 @@ err_kprobes:
 	i = ARRAY_SIZE(pcm_kretprobes);
 err_kretprobes:
 	unregister_kretprobes(pcm_kretprobes, i);
+	unregister_kprobe(&pcm_cpuid_check_probe);
 	return ret;
 }
 
@@ -250,6 +333,14 @@ void pcm_hooks_exit(void)
 	pcm_exit_switch_exit();
 	unregister_kretprobes(pcm_kretprobes, ARRAY_SIZE(pcm_kretprobes));
 	unregister_kprobes(pcm_kprobes, ARRAY_SIZE(pcm_kprobes));
+	unregister_kprobe(&pcm_cpuid_check_probe);
+}
+
+static ssize_t pcm_kprobe_line(char *buf, ssize_t n, struct kprobe *kp)
+{
+	return sysfs_emit_at(buf, n, "%s kind=kprobe nmissed=%lu armed=%d\n",
+			     kp->symbol_name, READ_ONCE(kp->nmissed),
+			     !kprobe_disabled(kp));
 }
 
 /* /sys/kernel/pcm_kvm/probes: one line per probe, for tests and operators. */
@@ -259,13 +350,10 @@ static ssize_t probes_show(struct kobject *kobj, struct kobj_attribute *attr,
 	ssize_t n = 0;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++) {
-		struct kprobe *kp = pcm_kprobes[i];
-
-		n += sysfs_emit_at(buf, n, "%s kind=kprobe nmissed=%lu armed=%d\n",
-				   kp->symbol_name, READ_ONCE(kp->nmissed),
-				   !kprobe_disabled(kp));
-	}
+	for (i = 0; i < ARRAY_SIZE(pcm_kprobes); i++)
+		n += pcm_kprobe_line(buf, n, pcm_kprobes[i]);
+	/* Before the kvm_cpuid return probe: readers take the last such line. */
+	n += pcm_kprobe_line(buf, n, &pcm_cpuid_check_probe);
 	for (i = 0; i < ARRAY_SIZE(pcm_kretprobes); i++) {
 		struct kretprobe *rp = pcm_kretprobes[i];
 

@@ -20,6 +20,7 @@
 
 struct kvm;
 struct kvm_vcpu;
+struct kprobe;
 struct kretprobe;
 struct pid;
 
@@ -52,6 +53,7 @@ struct pcm_vm {
 	bool dead;
 	bool ran;
 	bool lost;			/* a vCPU holds entries never recorded */
+	bool exit_missed;		/* a CPUID went past the exit probe */
 	/*
 	 * What KVM holds, over every vCPU: each KVM_SET_CPUID2 that KVM
 	 * accepted widens these, so they describe the widest vCPU whatever
@@ -143,7 +145,7 @@ int pcm_policy_set_process(struct pid *pid, int mode);
 int pcm_policy_processes(struct pcm_policy_proc *out);
 
 /* pcm_exit.c: the switch of the CPUID exit probe */
-void pcm_exit_switch_init(struct kretprobe *rp);
+void pcm_exit_switch_init(struct kretprobe *rp, struct kprobe *check);
 void pcm_exit_switch_exit(void);
 /*
  * The CPUID exit probe is armed only while some VM needs exit masking.
@@ -181,6 +183,11 @@ bool pcm_vm_run_refused(struct kvm_vcpu *vcpu);
 bool pcm_vm_exit_begin(struct kvm_vcpu *vcpu, u32 *leaf, u32 subleaf);
 void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
 		     u32 *const regs[4]);
+/*
+ * A CPUID of vcpu the exit probe missed (atomic context): true if its VM
+ * needed it, which is then blocked; the caller answers zeros.
+ */
+bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu);
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,

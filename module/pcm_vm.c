@@ -48,6 +48,8 @@ static void pcm_vm_update_exit(struct pcm_vm *vm);
 static void pcm_vm_update_verdict(struct pcm_vm *vm);
 static void pcm_vm_log_blocked(struct pcm_vm *vm);
 
+static void pcm_vm_pool_fill(struct work_struct *work);
+
 static struct pcm_vm *to_vm(struct kobject *kobj)
 {
 	return container_of(kobj, struct pcm_vm, kobj);
@@ -112,6 +114,7 @@ static void pcm_vm_add_twork(struct callback_head *head)
 	char *name;
 	int ret;
 
+	pcm_vm_pool_fill(NULL);
 	raw_spin_lock(&vm->lock);
 	if (!vm->dead)
 		vm->fd = fd;
@@ -236,6 +239,7 @@ MODULE_PARM_DESC(fault_register_fail, "test builds: new VMs find the VM pool emp
 static struct pcm_vm *pcm_vm_pool_take(void)
 {
 	struct pcm_vm *vm = NULL;
+	bool low;
 
 #ifdef PCM_FAULT_INJECT
 	if (READ_ONCE(fault_register_fail))
@@ -244,8 +248,15 @@ static struct pcm_vm *pcm_vm_pool_take(void)
 	raw_spin_lock(&pcm_vm_pool_lock);
 	if (pcm_vm_pool_n)
 		vm = pcm_vm_pool[--pcm_vm_pool_n];
+	low = pcm_vm_pool_n < PCM_VM_POOL / 2;
 	raw_spin_unlock(&pcm_vm_pool_lock);
-	queue_work(pcm_wq, &pcm_vm_pool_work);
+	/*
+	 * The creating thread refills it as KVM_CREATE_VM returns
+	 * (pcm_vm_add_twork()); a worker only when creations outrun that:
+	 * waking one costs the creation as much as the rest of pcm_kvm's work.
+	 */
+	if (low)
+		queue_work(pcm_wq, &pcm_vm_pool_work);
 	return vm;
 }
 
@@ -749,6 +760,28 @@ void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
 			*regs[i] = out[i];
 }
 
+bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu)
+{
+	struct pcm_vm *vm;
+	bool needed, first = false;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	needed = vm && READ_ONCE(vm->exit_needed);
+	if (needed) {
+		raw_spin_lock(&vm->lock);
+		first = !vm->exit_missed;
+		vm->exit_missed = true;
+		pcm_vm_update_verdict(vm);
+		raw_spin_unlock(&vm->lock);
+	}
+	if (first)
+		pr_warn_ratelimited("VM %d-%d: a guest CPUID found the exit probe without a free instance: answered with zeros, KVM_RUN refused from now on\n",
+				    vm->pid, vm->fd);
+	rcu_read_unlock();
+	return needed;
+}
+
 /* What the widest vCPU's guest sees; caller holds vm->lock. */
 static void pcm_vm_visible_locked(struct pcm_vm *vm, struct pcm_fs *visible)
 {
@@ -782,7 +815,7 @@ static void pcm_vm_update_verdict(struct pcm_vm *vm)
 	struct pcm_fs extra;
 
 	lockdep_assert_held(&vm->lock);
-	if (vm->lost) {
+	if (vm->lost || vm->exit_missed) {
 		vm->blocked = true;
 		return;
 	}
@@ -817,6 +850,11 @@ size_t pcm_vm_blocked_text(struct pcm_vm *vm, char *buf, size_t size)
 	if (vm->lost) {
 		raw_spin_unlock(&vm->lock);
 		return strscpy(buf, "blocked: a vCPU holds CPUID entries pcm_kvm never recorded",
+			       size);
+	}
+	if (vm->exit_missed) {
+		raw_spin_unlock(&vm->lock);
+		return strscpy(buf, "blocked: a guest CPUID went past the exit probe",
 			       size);
 	}
 	if (!vm->cpuid_set) {

@@ -304,12 +304,9 @@ static int host_withhold_set(const char *val, const struct kernel_param *kp)
 static int host_withhold_get(char *buf, const struct kernel_param *kp)
 {
 	struct pcm_fs fs;
-	size_t n;
 
 	pcm_policy_withhold(&fs);
-	n = pcm_fs_format(&fs, buf, PAGE_SIZE - 1);
-	buf[n++] = '\n';
-	return n;
+	return pcm_show_fs(&fs, buf);
 }
 
 static const struct kernel_param_ops host_withhold_ops = {

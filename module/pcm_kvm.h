@@ -192,7 +192,6 @@ int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags);
-unsigned int pcm_vm_count(void);
 void pcm_vm_identity(struct pcm_vm *vm, struct pcm_kvm_identity *id);
 /* false: no expected identity */
 bool pcm_vm_expect(struct pcm_vm *vm, struct pcm_kvm_identity *id);

@@ -24,6 +24,39 @@
 #include <linux/sysfs.h>
 #include "pcm_kvm.h"
 
+static ssize_t pcm_show_fs(const struct pcm_fs *fs, char *buf)
+{
+	size_t n = pcm_fs_format(fs, buf, PAGE_SIZE - 1);
+
+	buf[n++] = '\n';
+	return n;
+}
+
+/*
+ * A feature list written to file what: 0, -ENODATA for an empty one (the
+ * caller decides), else -EINVAL with the bad token in dmesg.
+ */
+static int pcm_parse_fs(const char *what, const char *buf, size_t len,
+			struct pcm_fs *fs)
+{
+	const char *bad = NULL;
+	size_t badlen = 0;
+	int ret;
+
+	/* sysfs hands a store only the first page of a longer write. */
+	if (len >= PAGE_SIZE - 1) {
+		pr_warn("%s: input of %zu bytes or more is too long\n", what, len);
+		return -EINVAL;
+	}
+	ret = pcm_fs_parse(buf, len, fs, &bad, &badlen);
+	if (ret && ret != -ENODATA) {
+		pr_warn("%s: unknown feature '%*pE'\n", what,
+			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
+		return -EINVAL;
+	}
+	return ret;
+}
+
 /* Per VM: /sys/kernel/pcm_kvm/vms/<pid>-<fd>/ */
 
 static struct pcm_vm *to_vm(struct kobject *kobj)
@@ -59,14 +92,11 @@ static ssize_t pcm_vm_show_view(struct kobject *kobj, char *buf,
 				enum pcm_vm_view view)
 {
 	struct pcm_fs fs[3];
-	size_t n;
 	u32 flags;
 
 	pcm_vm_features(to_vm(kobj), &fs[PCM_VIEW_REQUESTED],
 			&fs[PCM_VIEW_VISIBLE], &fs[PCM_VIEW_HIDDEN], &flags);
-	n = pcm_fs_format(&fs[view], buf, PAGE_SIZE - 1);
-	buf[n++] = '\n';
-	return n;
+	return pcm_show_fs(&fs[view], buf);
 }
 
 static ssize_t requested_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -181,14 +211,6 @@ const struct attribute_group *pcm_vm_groups[] = {
 
 /* Global files */
 
-static ssize_t pcm_show_fs(const struct pcm_fs *fs, char *buf)
-{
-	size_t n = pcm_fs_format(fs, buf, PAGE_SIZE - 1);
-
-	buf[n++] = '\n';
-	return n;
-}
-
 static ssize_t host_features_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
@@ -224,26 +246,16 @@ static ssize_t baseline_store(struct kobject *kobj, struct kobj_attribute *attr,
 			      const char *buf, size_t count)
 {
 	struct pcm_fs want, missing;
-	const char *bad = NULL;
-	size_t badlen = 0;
 	char *names;
 	int ret;
 
-	/* sysfs hands a store only the first page of a longer write. */
-	if (count >= PAGE_SIZE - 1) {
-		pr_warn("baseline: input of %zu bytes or more is too long\n", count);
-		return -EINVAL;
-	}
-	ret = pcm_fs_parse(buf, count, &want, &bad, &badlen);
+	ret = pcm_parse_fs("baseline", buf, count, &want);
 	if (ret == -ENODATA) {
 		pr_warn("baseline: empty feature list\n");
 		return -EINVAL;
 	}
-	if (ret) {
-		pr_warn("baseline: unknown feature '%*pE'\n",
-			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
-		return -EINVAL;
-	}
+	if (ret)
+		return ret;
 
 	if (pcm_policy_set_baseline(&want, &missing)) {
 		names = kmalloc(PCM_FS_TEXT_MAX, GFP_KERNEL);
@@ -280,24 +292,14 @@ static int default_mode_get(char *buf, const struct kernel_param *kp)
 
 static int host_withhold_set(const char *val, const struct kernel_param *kp)
 {
-	size_t len = strlen(val);
 	struct pcm_fs want;
-	const char *bad = NULL;
-	size_t badlen = 0;
 	int ret;
 
-	if (len >= PAGE_SIZE - 1) {
-		pr_warn("host_withhold: input of %zu bytes or more is too long\n", len);
-		return -EINVAL;
-	}
-	ret = pcm_fs_parse(val, len, &want, &bad, &badlen);
-	if (ret == -ENODATA) {
+	ret = pcm_parse_fs("host_withhold", val, strlen(val), &want);
+	if (ret == -ENODATA)
 		pcm_fs_zero(&want);	/* "" or "\n" withholds nothing */
-	} else if (ret) {
-		pr_warn("host_withhold: unknown feature '%*pE'\n",
-			(int)min_t(size_t, badlen, PCM_NAME_MAX), bad);
-		return -EINVAL;
-	}
+	else if (ret)
+		return ret;
 	return pcm_policy_set_withhold(&want);
 }
 

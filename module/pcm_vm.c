@@ -35,7 +35,6 @@
 static DEFINE_HASHTABLE(pcm_vm_hash, 8);
 static DEFINE_RAW_SPINLOCK(pcm_vm_hash_lock);	/* writers of pcm_vm_hash */
 static atomic64_t pcm_vm_serial = ATOMIC64_INIT(0);
-static atomic_t pcm_vm_nr = ATOMIC_INIT(0);
 
 static DEFINE_MUTEX(pcm_sysfs_lock);		/* pcm_vm_list, names, in_sysfs */
 static LIST_HEAD(pcm_vm_list);
@@ -53,11 +52,6 @@ static void pcm_vm_pool_fill(struct work_struct *work);
 static struct pcm_vm *to_vm(struct kobject *kobj)
 {
 	return container_of(kobj, struct pcm_vm, kobj);
-}
-
-unsigned int pcm_vm_count(void)
-{
-	return atomic_read(&pcm_vm_nr);
 }
 
 static struct pcm_vm *pcm_vm_lookup(const struct kvm *kvm)
@@ -167,7 +161,6 @@ static void pcm_vm_del_work(struct work_struct *work)
 		vm->in_sysfs = false;
 	}
 	mutex_unlock(&pcm_sysfs_lock);
-	atomic_dec(&pcm_vm_nr);
 	/* Runs on pcm_wq, which module exit drains, so module_put is safe. */
 	kobject_put(&vm->kobj);
 }
@@ -375,7 +368,6 @@ void pcm_vm_created(struct kvm *kvm)
 	kobject_get(&vm->kobj);
 	init_task_work(&vm->add_twork, pcm_vm_add_twork);
 
-	atomic_inc(&pcm_vm_nr);
 	pcm_vm_mark_failed(vm->key, false);
 	raw_spin_lock(&pcm_vm_hash_lock);
 	/*

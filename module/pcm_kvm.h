@@ -105,6 +105,31 @@ static inline size_t pcm_token_len(const char *s, size_t len)
 	return min_t(size_t, len, PCM_NAME_MAX);
 }
 
+/* pcm_kvmdev.c: KVM's own uAPI, from the process loading the module */
+int pcm_kvmdev_init(void);
+void pcm_kvmdev_exit(void);
+/* KVM_GET_SUPPORTED_CPUID as a feature set, read at load */
+void pcm_kvmdev_offer(struct pcm_fs *fs);
+/*
+ * A throwaway VM of the loading process that walks the paths pcm_kvm hooks
+ * (its guest executes CPUID, then HLT); each call returns the ioctl's result.
+ */
+struct pcm_kvmdev_vm {
+	struct file *vm;
+	struct file *vcpu;
+	unsigned long scratch;		/* in the loader's address space */
+};
+
+enum pcm_kvmdev_call {
+	PCM_CALL_SET_CPUID,		/* KVM_SET_CPUID (v1), leaf 0 */
+	PCM_CALL_SET_CPUID2,		/* KVM_SET_CPUID2, leaf 0 */
+	PCM_CALL_RUN,			/* KVM_RUN */
+};
+
+int pcm_kvmdev_vm_create(struct pcm_kvmdev_vm *t);	/* KVM_CREATE_VM */
+long pcm_kvmdev_vm_call(struct pcm_kvmdev_vm *t, enum pcm_kvmdev_call call);
+void pcm_kvmdev_vm_destroy(struct pcm_kvmdev_vm *t);
+
 /* pcm_policy.c: host features, the operator's inputs, policies */
 int pcm_policy_init(void);
 void pcm_policy_exit(void);
@@ -185,9 +210,10 @@ void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
 		     u32 *const regs[4]);
 /*
  * A CPUID of vcpu the exit probe missed (atomic context): true if its VM
- * needed it, which is then blocked; the caller answers zeros.
+ * needed it, which is then blocked; KVM is to answer *absent, a leaf the
+ * vCPU does not have, exactly (zeros).
  */
-bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu);
+bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu, u32 *absent);
 int pcm_vm_set_mode(struct pcm_vm *vm, unsigned int mode);
 unsigned int pcm_vm_mode(struct pcm_vm *vm);
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,

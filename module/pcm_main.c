@@ -4,6 +4,7 @@
  *
  * Module entry: the order in which the layers come up and go down.
  *   model     pcm_model.c, pcm_identity.c (plain C, also user space)
+ *   KVM uAPI  pcm_kvmdev.c      /dev/kvm from the loading process
  *   policy    pcm_policy.c      host features, operator inputs, policies
  *   VM state  pcm_vm.c          the registry and each VM's transitions
  *   switch    pcm_exit.c        arming of the CPUID exit probe
@@ -23,6 +24,9 @@ static int __init pcm_init(void)
 {
 	int ret;
 
+	ret = pcm_kvmdev_init();
+	if (ret)
+		return ret;
 	ret = pcm_policy_init();
 	if (ret)
 		goto err_policy;
@@ -58,6 +62,7 @@ err_kobj:
 	kobject_put(pcm_kobj);
 err_policy:
 	pcm_policy_exit();
+	pcm_kvmdev_exit();
 	return ret;
 }
 
@@ -69,6 +74,7 @@ static void __exit pcm_exit(void)
 	pcm_sysfs_exit(pcm_kobj);
 	kobject_put(pcm_kobj);
 	pcm_policy_exit();
+	pcm_kvmdev_exit();
 	pr_info("unloaded\n");
 }
 

@@ -616,6 +616,16 @@ u32 pcm_cpuid_answering_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent
 	return basic->eax;
 }
 
+u32 pcm_cpuid_absent_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent)
+{
+	u32 leaf = 0x8fffffff;
+
+	/* nent entries cannot hold nent + 1 leaves: this ends by then. */
+	while (pcm_cpuid_entry(e, nent, leaf, 0, true))
+		leaf--;
+	return leaf;
+}
+
 bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allow)
 {
 	/* Mode "off": nothing to hide, not even bits outside the table. */

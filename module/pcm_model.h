@@ -215,6 +215,12 @@ bool pcm_mask_regs(u32 leaf, u32 subleaf, u32 regs[4], const struct pcm_fs *allo
  * answered from the max basic leaf, with the guest's subleaf.  The exit
  * path masks that leaf, not the one the guest named.
  */
+/*
+ * A leaf none of the vCPU's entries has: KVM answers it with zeros when
+ * asked exactly (kvm_cpuid(..., exact_only)).  Not a leaf of any CPU.
+ */
+u32 pcm_cpuid_absent_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent);
+
 u32 pcm_cpuid_answering_leaf(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			     u32 leaf, u32 subleaf);
 

@@ -23,9 +23,6 @@
 #include <asm/fpu/xcr.h>
 #include "pcm_kvm.h"
 
-/* kvm.ko exports it for the vendor modules; indexed by enum cpuid_leafs. */
-extern u32 kvm_cpu_caps[];
-
 /*
  * Held by each writer of an input of the policies from its update until the
  * policies built from it are published, so that two writers cannot publish
@@ -54,122 +51,14 @@ unsigned int pcm_default_mode(void)
 }
 
 /*
- * KVM keeps some words at private indices past NCAPINTS
- * (arch/x86/kvm/reverse_cpuid.h, enum kvm_only_cpuid_leafs), which differ
- * per build.  Known builds (Debian's):
- *   6.1.150+  CPUID_12_EAX, CPUID_7_2_EDX, ...; no 7.1 EDX (KVM offers
- *             none of it), 0x80000007 EDX passed from the host CPUID
- *   6.12      CPUID_12_EAX, CPUID_7_1_EDX, CPUID_8000_0007_EDX,
- *             CPUID_8000_0022_EAX, CPUID_7_2_EDX, ...
- * Other builds read the host's own CPUID (which may claim more than KVM
- * gives; the KVM_RUN check still catches that).  An index is also checked
- * at load: a word KVM offers is within the host's CPUID, else it is not
- * trusted (pcm_check_cap_index()).
+ * What KVM can give, before host_withhold: KVM_GET_SUPPORTED_CPUID
+ * (pcm_kvmdev.c) and what KVM provides on any host.
  */
-#define PCM_CAP_HOST	-1	/* the host's CPUID */
-#define PCM_CAP_NONE	-2	/* KVM offers none of the word */
-#if defined(PCM_KVM_CAPS_6_12)		/* from Kbuild */
-#define PCM_CAP_7_1_EDX		(NCAPINTS + 1)
-#define PCM_CAP_8000_0007_EDX	(NCAPINTS + 2)
-#define PCM_CAP_7_2_EDX		(NCAPINTS + 4)
-#elif defined(PCM_KVM_CAPS_6_1)
-#define PCM_CAP_7_1_EDX		PCM_CAP_NONE
-#define PCM_CAP_8000_0007_EDX	PCM_CAP_HOST
-#define PCM_CAP_7_2_EDX		(NCAPINTS + 1)
-#else
-#define PCM_CAP_7_1_EDX		PCM_CAP_HOST
-#define PCM_CAP_8000_0007_EDX	PCM_CAP_HOST
-#define PCM_CAP_7_2_EDX		PCM_CAP_HOST
-#endif
-
-/* Where KVM keeps its capability word for each of our words. */
-static int pcm_kvm_cap_index[PCM_KVM_NR_WORDS_USED] = {
-	[PCM_KVM_W_1_ECX] = CPUID_1_ECX,
-	[PCM_KVM_W_1_EDX] = CPUID_1_EDX,
-	[PCM_KVM_W_6_EAX] = CPUID_6_EAX,
-	[PCM_KVM_W_7_0_EBX] = CPUID_7_0_EBX,
-	[PCM_KVM_W_7_0_ECX] = CPUID_7_ECX,
-	[PCM_KVM_W_7_0_EDX] = CPUID_7_EDX,
-	[PCM_KVM_W_7_1_EAX] = CPUID_7_1_EAX,
-	[PCM_KVM_W_7_1_EDX] = PCM_CAP_7_1_EDX,
-	[PCM_KVM_W_D_1_EAX] = CPUID_D_1_EAX,
-	[PCM_KVM_W_8000_0001_ECX] = CPUID_8000_0001_ECX,
-	[PCM_KVM_W_8000_0001_EDX] = CPUID_8000_0001_EDX,
-	[PCM_KVM_W_8000_0007_EDX] = PCM_CAP_8000_0007_EDX,
-	[PCM_KVM_W_8000_0008_EBX] = CPUID_8000_0008_EBX,
-	[PCM_KVM_W_8000_0021_EAX] = CPUID_8000_0021_EAX,
-	[PCM_KVM_W_7_2_EDX] = PCM_CAP_7_2_EDX,
-};
-
-static u32 pcm_host_cpuid(u32 leaf, u32 subleaf, unsigned int reg)
-{
-	u32 regs[4];
-	u32 max = cpuid_eax(leaf & 0x80000000);
-
-	if (leaf > max)
-		return 0;
-	cpuid_count(leaf, subleaf, &regs[0], &regs[1], &regs[2], &regs[3]);
-	return regs[reg];
-}
-
-/*
- * A private index that reads bits the host's CPUID lacks is not that word
- * (KVM masks each with the host's): use the host's CPUID for it, and say so.
- */
-static void pcm_check_cap_index(void)
-{
-	unsigned int w;
-	u32 host, kvm;
-
-	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
-		const struct pcm_word_desc *d = &pcm_words[w];
-
-		if (pcm_kvm_cap_index[w] < NCAPINTS)
-			continue;
-		host = pcm_host_cpuid(d->leaf, d->subleaf, d->reg);
-		kvm = READ_ONCE(kvm_cpu_caps[pcm_kvm_cap_index[w]]);
-		if (kvm & ~host) {
-			pr_warn("KVM's capability word %d is not %s (0x%08x, host 0x%08x): using the host's CPUID\n",
-				pcm_kvm_cap_index[w], d->name, kvm, host);
-			pcm_kvm_cap_index[w] = PCM_CAP_HOST;
-		}
-	}
-}
-
-/*
- * Does KVM_GET_SUPPORTED_CPUID report leaf at all?  Not beyond the host's
- * maximum of its class, except 0x80000021, which KVM synthesizes on hosts
- * whose maximum reaches 0x8000001d (__do_cpuid_func(), 0x80000000).  Its
- * capability words can hold bits of a leaf it never reports.
- */
-static bool pcm_kvm_reports_leaf(u32 leaf)
-{
-	u32 max = cpuid_eax(leaf & 0x80000000);
-
-	if (leaf == 0x80000021)
-		return max >= 0x8000001d;
-	return leaf <= max;
-}
-
-/* What KVM can give, before host_withhold. */
 static void pcm_host_features_raw(struct pcm_fs *fs)
 {
 	struct pcm_fs known, kvm_class;
-	unsigned int w;
 
-	pcm_fs_zero(fs);
-	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
-		const struct pcm_word_desc *d = &pcm_words[w];
-
-		if (!pcm_kvm_reports_leaf(d->leaf))
-			continue;
-		if (pcm_kvm_cap_index[w] >= 0)
-			fs->words[w] = READ_ONCE(kvm_cpu_caps[pcm_kvm_cap_index[w]]);
-		else if (pcm_kvm_cap_index[w] == PCM_CAP_NONE)
-			fs->words[w] = 0;
-		else
-			fs->words[w] = pcm_host_cpuid(d->leaf, d->subleaf, d->reg);
-	}
+	pcm_kvmdev_offer(fs);
 	pcm_fs_known(&known);
 	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
 	pcm_fs_or(fs, fs, &kvm_class);
@@ -535,7 +424,6 @@ int pcm_policy_init(void)
 {
 	int ret;
 
-	pcm_check_cap_index();
 	mutex_lock(&pcm_policy_lock);
 	ret = pcm_policy_default_rebuild();
 	mutex_unlock(&pcm_policy_lock);

@@ -752,7 +752,7 @@ void pcm_vm_exit_end(struct kvm_vcpu *vcpu, u32 leaf, u32 subleaf,
 			*regs[i] = out[i];
 }
 
-bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu)
+bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu, u32 *absent)
 {
 	struct pcm_vm *vm;
 	bool needed, first = false;
@@ -771,6 +771,10 @@ bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu)
 		pr_warn_ratelimited("VM %d-%d: a guest CPUID found the exit probe without a free instance: answered with zeros, KVM_RUN refused from now on\n",
 				    vm->pid, vm->fd);
 	rcu_read_unlock();
+	/* Read like pcm_vm_exit_begin(): the vCPU's own thread, in KVM_RUN. */
+	if (needed)
+		*absent = pcm_cpuid_absent_leaf(vcpu->arch.cpuid_entries,
+						max(vcpu->arch.cpuid_nent, 0));
 	return needed;
 }
 

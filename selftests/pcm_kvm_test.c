@@ -1304,6 +1304,108 @@ TEST_F(enforce, reported_features)
 }
 
 /* ---------------------------------------------------------------------- */
+/* KVM_SET_CPUID (v1) is masked like KVM_SET_CPUID2                        */
+
+/* The supported table as KVM_SET_CPUID takes it: subleaf 0 of each leaf. */
+static int vcpu_set_cpuid_v1(struct vm *vm, const struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid *v1;
+	unsigned int i, n = 0;
+	int r;
+
+	v1 = calloc(1, sizeof(*v1) + c->nent * sizeof(v1->entries[0]));
+	if (!v1)
+		return -ENOMEM;
+	for (i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->index)
+			continue;
+		v1->entries[n].function = e->function;
+		v1->entries[n].eax = e->eax;
+		v1->entries[n].ebx = e->ebx;
+		v1->entries[n].ecx = e->ecx;
+		v1->entries[n].edx = e->edx;
+		n++;
+	}
+	v1->nent = n;
+	r = ioctl(vm->vcpu_fd, KVM_SET_CPUID, v1) ? -errno : 0;
+	free(v1);
+	return r;
+}
+
+FIXTURE(cpuid_v1) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+};
+
+FIXTURE_VARIANT(cpuid_v1) {
+	unsigned int mode;
+};
+
+FIXTURE_VARIANT_ADD(cpuid_v1, off) { .mode = PCM_KVM_MODE_OFF };
+FIXTURE_VARIANT_ADD(cpuid_v1, x86_64_v2) { .mode = PCM_KVM_MODE_X86_64_V2 };
+
+FIXTURE_SETUP(cpuid_v1)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+}
+
+FIXTURE_TEARDOWN(cpuid_v1)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/*
+ * Both ioctls reach kvm_set_cpuid(), which the module proves at load; the
+ * guest and KVM_GET_CPUID2 show it.  Mode off is the control: the host's
+ * avx, fma, movbe, avx2, bmi1 and bmi2 reach the guest through v1.
+ */
+TEST_F(cpuid_v1, masked_like_v2)
+{
+	static const struct { uint32_t leaf; int reg, bit; const char *name; } hw[] = {
+		{ 1, PCM_KVM_ECX, 28, "avx" }, { 1, PCM_KVM_ECX, 12, "fma" },
+		{ 1, PCM_KVM_ECX, 22, "movbe" }, { 1, PCM_KVM_ECX, 26, "xsave" },
+		{ 7, PCM_KVM_EBX, 5, "avx2" }, { 7, PCM_KVM_EBX, 3, "bmi1" },
+		{ 7, PCM_KVM_EBX, 8, "bmi2" },
+	};
+	bool off = variant->mode == PCM_KVM_MODE_OFF;
+	struct kvm_cpuid2 *got;
+	struct guest_view gv;
+	unsigned int i;
+	int r;
+
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	r = vcpu_set_cpuid_v1(&self->vm, self->set);
+	ASSERT_EQ(0, r) TH_LOG("KVM_SET_CPUID: %s", strerror(-r));
+	got = vcpu_get_cpuid(&self->vm);
+	ASSERT_NE(NULL, got);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	for (i = 0; i < ARRAY_SIZE(hw); i++) {
+		uint32_t bit = 1U << hw[i].bit;
+
+		if (!(table_reg(self->set, hw[i].leaf, 0, hw[i].reg) & bit))
+			continue;
+		EXPECT_EQ(off, !!(guest_reg(&gv, hw[i].leaf, 0, hw[i].reg) & bit))
+			TH_LOG("%s: guest %s", pcm_mode_name(variant->mode), hw[i].name);
+		EXPECT_EQ(off, !!(table_reg(got, hw[i].leaf, 0, hw[i].reg) & bit))
+			TH_LOG("%s: KVM_GET_CPUID2 %s", pcm_mode_name(variant->mode),
+			       hw[i].name);
+	}
+	/* The basics stay in every mode. */
+	EXPECT_TRUE(guest_reg(&gv, 1, 0, PCM_KVM_EDX) & (1U << 26)) TH_LOG("sse2 hidden");
+	free(got);
+}
+
+/* ---------------------------------------------------------------------- */
 /* After a vCPU ran, the mode is frozen                                    */
 
 FIXTURE(frozen) {

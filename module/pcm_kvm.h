@@ -108,8 +108,8 @@ static inline size_t pcm_token_len(const char *s, size_t len)
 /* pcm_kvmdev.c: KVM's own uAPI, from the process loading the module */
 int pcm_kvmdev_init(void);
 void pcm_kvmdev_exit(void);
-/* KVM_GET_SUPPORTED_CPUID as a feature set, read at load */
-void pcm_kvmdev_offer(struct pcm_fs *fs);
+/* KVM_GET_SUPPORTED_CPUID as a feature set and maximum leaves, read at load */
+void pcm_kvmdev_offer(struct pcm_fs *fs, u32 *max_basic, u32 *max_ext);
 /*
  * A throwaway VM of the loading process that walks the paths pcm_kvm hooks
  * (its guest executes CPUID, then HLT); each call returns the ioctl's result.

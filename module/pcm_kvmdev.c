@@ -36,6 +36,7 @@
 
 static struct file *pcm_kvm_file;
 static struct pcm_fs pcm_kvm_offer;
+static u32 pcm_kvm_max_leaf[2];		/* CPUID.0 EAX, CPUID.80000000 EAX */
 
 /* The loader's scratch pages: [0, 3) arguments, page 4 guest memory. */
 #define PCM_SCRATCH_PAGES	5
@@ -74,6 +75,7 @@ static int pcm_kvmdev_read_supported(unsigned long uaddr)
 	struct kvm_cpuid2 hdr = { .nent = KVM_MAX_CPUID_ENTRIES };
 	struct kvm_cpuid_entry2 *e;
 	long ret;
+	u32 i;
 
 	BUILD_BUG_ON(struct_size(uc, entries, KVM_MAX_CPUID_ENTRIES) >
 		     PCM_GUEST_PAGE * PAGE_SIZE);
@@ -96,6 +98,12 @@ static int pcm_kvmdev_read_supported(unsigned long uaddr)
 		return -EFAULT;
 	}
 	pcm_fs_from_entries(e, hdr.nent, &pcm_kvm_offer);
+	for (i = 0; i < hdr.nent; i++) {
+		if (e[i].function == 0)
+			pcm_kvm_max_leaf[0] = e[i].eax;
+		else if (e[i].function == 0x80000000)
+			pcm_kvm_max_leaf[1] = e[i].eax;
+	}
 	kvfree(e);
 	return 0;
 }
@@ -142,9 +150,11 @@ void pcm_kvmdev_exit(void)
 	pcm_kvm_file = NULL;
 }
 
-void pcm_kvmdev_offer(struct pcm_fs *fs)
+void pcm_kvmdev_offer(struct pcm_fs *fs, u32 *max_basic, u32 *max_ext)
 {
 	*fs = pcm_kvm_offer;
+	*max_basic = pcm_kvm_max_leaf[0];
+	*max_ext = pcm_kvm_max_leaf[1];
 }
 
 /* An fd KVM installed in the loader's table, as a file of our own. */

@@ -57,8 +57,9 @@ unsigned int pcm_default_mode(void)
 static void pcm_host_features_raw(struct pcm_fs *fs)
 {
 	struct pcm_fs known, kvm_class;
+	u32 max_basic, max_ext;
 
-	pcm_kvmdev_offer(fs);
+	pcm_kvmdev_offer(fs, &max_basic, &max_ext);
 	pcm_fs_known(&known);
 	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
 	pcm_fs_or(fs, fs, &kvm_class);
@@ -79,6 +80,7 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 		      struct pcm_kvm_identity *id)
 {
 	struct pcm_policy *pol;
+	struct pcm_fs offer;
 	u64 xcr0 = 0;
 
 	pol = pcm_policy_new(mode, withheld);
@@ -92,8 +94,8 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 	pcm_fs_close(&id->features);
 	memcpy(id->vendor, boot_cpu_data.x86_vendor_id,
 	       min(sizeof(id->vendor) - 1, sizeof(boot_cpu_data.x86_vendor_id)));
-	id->max_basic_leaf = cpuid_eax(0);
-	id->max_ext_leaf = cpuid_eax(0x80000000);
+	/* The highest leaves KVM_GET_SUPPORTED_CPUID reports. */
+	pcm_kvmdev_offer(&offer, &id->max_basic_leaf, &id->max_ext_leaf);
 	id->phys_bits = boot_cpu_data.x86_phys_bits;
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);

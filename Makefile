@@ -4,13 +4,14 @@
 #
 #   make [KDIR=/usr/src/linux-headers-<ver>]   build pcm_kvm.ko here
 #   make modules-all      build module/build-<ver>/pcm_kvm.ko for every test kernel
+#                         (6.12, 6.1; 7.2 in the Debian unstable root)
 #   make install          install into /lib/modules/<ver>/updates, run depmod
 #   make install-tools    pcmctl, its man page, the examples
 #                         (PREFIX=/usr/local, DESTDIR for packaging)
 #   make install-libvirt-hook   the libvirt hook, /etc/libvirt/hooks/qemu.d/pcm_kvm
 #   make check            every test (installs what it needs)
 #   make demo             the main job, shown in a test kernel
-#   make lint             checkpatch, sparse, W=1 on 6.1 and 6.12, cppcheck
+#   make lint             checkpatch, sparse, W=1 on 6.1, 6.12 and 7.2, cppcheck
 #   make fuzz             libFuzzer + ASan/UBSan on every parser (a few minutes)
 #   make bench            CPUID-exit and VM-creation overhead, pool computation
 #   make check-debug      the kernel tests on a KASAN/lockdep/kmemleak kernel

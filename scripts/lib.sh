@@ -3,7 +3,9 @@
 # not execute it.
 #
 # Kernel versions are resolved from the installed Debian headers packages
-# (never from `uname -r`: the host's running kernel is unrelated).
+# (never from `uname -r`: the host's running kernel is unrelated): on the
+# host for Debian 12's 6.12 and 6.1, in the Debian unstable root
+# ($PCM_SID_ROOT) for unstable's kernel, whose compiler the host lacks.
 
 # Where downloaded kernels and the virtme-ng venv live.  It must NOT be under
 # /var/cache, /var/tmp, /var/log or /run: inside a virtme-ng guest those are
@@ -11,11 +13,33 @@
 PCM_KVM_CACHE="${PCM_KVM_CACHE:-/opt/pcm_kvm-cache}"
 
 # The kernel series we test against.
-PCM_KVM_SERIES=(6.12 6.1)
+PCM_KVM_SERIES=(6.12 6.1 7.2)
+
+# Debian unstable's current linux-image-amd64 is built with a gcc that Debian
+# 12 does not have (gcc 16 for 7.2), so its headers and that compiler live in
+# a Debian unstable root made by scripts/setup-deps (mmdebstrap), and
+# scripts/build-module builds for it in a chroot there.  PCM_SID_SERIES is
+# the series unstable ships; when unstable moves on, setup-deps says so.
+PCM_SID_SERIES=7.2
+PCM_SID_ROOT="$PCM_KVM_CACHE/sid-root"
+PCM_SID_MIRROR="${PCM_SID_MIRROR:-http://deb.debian.org/debian}"
 
 pcm_die() {
 	echo "$(basename "$0"): $*" >&2
 	exit 2
+}
+
+# pcm_series_root SERIES -> the root its headers and compiler live in
+# (empty: this machine)
+pcm_series_root() {
+	if [ "$1" = "$PCM_SID_SERIES" ]; then echo "$PCM_SID_ROOT"; fi
+}
+
+# pcm_kdir_root KDIR -> the root a headers dir lives in (empty: this machine)
+pcm_kdir_root() {
+	case "$1" in
+	"$PCM_SID_ROOT"/*) echo "$PCM_SID_ROOT" ;;
+	esac
 }
 
 # pcm_headers_glob SERIES -> glob for the headers dirs of that series
@@ -23,6 +47,7 @@ pcm_headers_glob() {
 	case "$1" in
 	6.12) echo '/usr/src/linux-headers-6.12.*-amd64' ;;
 	6.1) echo '/usr/src/linux-headers-6.1.0-*-amd64' ;;
+	"$PCM_SID_SERIES") echo "$PCM_SID_ROOT/usr/src/linux-headers-$1.*-amd64" ;;
 	*) return 1 ;;
 	esac
 }
@@ -34,7 +59,7 @@ pcm_kver() {
 	glob=$(pcm_headers_glob "$1") || return 1
 	for d in $glob; do
 		[ -f "$d/Makefile" ] || continue
-		best+="${d#/usr/src/linux-headers-}"$'\n'
+		best+="${d##*/linux-headers-}"$'\n'
 	done
 	best=$(printf '%s' "$best" | sort -V | tail -n1)
 	[ -n "$best" ] || return 1
@@ -45,7 +70,60 @@ pcm_kver() {
 pcm_kdir() {
 	local kver
 	kver=$(pcm_kver "$1") || return 1
-	echo "/usr/src/linux-headers-$kver"
+	echo "$(pcm_series_root "$1")/usr/src/linux-headers-$kver"
+}
+
+# pcm_root_run ROOT [-u] [-o] [-e NAME=VALUE]... [-b HOSTDIR DIR]... -- CMD [ARGS...]
+# Run CMD in a chroot of ROOT, in a mount namespace of its own: /proc, a
+# fresh tmpfs /tmp and each HOSTDIR bound at DIR (DIR under /tmp, so the root
+# itself is not touched).  The mounts vanish with CMD, even if it is killed:
+# nothing stays mounted.  -u: as the caller's uid/gid, so what CMD writes in
+# a bound HOSTDIR is the caller's, not root's.  -o: on a throwaway overlay
+# of ROOT (in memory), so what CMD changes in the root vanishes with it.
+# The environment is a clean one (PATH, HOME=/tmp, LC_ALL=C.UTF-8) plus the
+# -e words.  Needs root (or sudo -n).
+pcm_root_run() {
+	local root=$1 user="" ov=0 sudo="" binds=() envs=()
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-u) [ "$(id -u)" = 0 ] || user="$(id -u):$(id -g)"; shift ;;
+		-o) ov=1; shift ;;
+		-e) envs+=("$2"); shift 2 ;;
+		-b) binds+=("$2" "$3"); shift 3 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	[ -x "$root/usr/bin/env" ] || { echo "pcm_root_run: no root at $root" >&2; return 2; }
+	[ "$(id -u)" = 0 ] || sudo="sudo -n"
+	# shellcheck disable=SC2016 # the script is for the inner bash
+	$sudo unshare --mount --propagation private -- /bin/bash -c '
+		set -e
+		root=$1 user=$2 ov=$3 nb=$4
+		shift 4
+		if [ "$ov" = 1 ]; then
+			# upper and work dirs in a tmpfs at the root'"'"'s /tmp (which the
+			# overlay does not see: it reads the root'"'"'s own file system)
+			mount -t tmpfs -o mode=0755 tmpfs "$root/tmp"
+			mkdir "$root/tmp/upper" "$root/tmp/work" "$root/tmp/merged"
+			mount -t overlay overlay -o "lowerdir=$root,upperdir=$root/tmp/upper,workdir=$root/tmp/work" "$root/tmp/merged"
+			root=$root/tmp/merged
+		fi
+		mount -t proc proc "$root/proc"
+		mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+		for ((i = 0; i < nb; i += 2)); do
+			mkdir -p "$root$2"
+			mount --bind "$1" "$root$2"
+			shift 2
+		done
+		env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LC_ALL=C.UTF-8)
+		ne=$1
+		shift
+		for ((i = 0; i < ne; i++)); do env+=("$1"); shift; done
+		exec chroot ${user:+--userspec="$user"} "$root" /usr/bin/env -i "${env[@]}" "$@"
+	' pcm_root_run "$root" "$user" "$ov" "${#binds[@]}" ${binds[@]+"${binds[@]}"} \
+		"${#envs[@]}" ${envs[@]+"${envs[@]}"} "$@"
 }
 
 # pcm_kroot KVER -> dpkg -x root of the kernel image in the cache

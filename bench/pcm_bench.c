@@ -18,13 +18,18 @@
  *      up (page faults, first-KVM_RUN work), then -r slices of -n CPUIDs of
  *      leaf -l, each timed inside the guest with RDTSC.  Other activity only
  *      ever adds time to a slice, so the fastest slice is the round's best
- *      estimate of the exit's cost; the median of the slices is printed too.
+ *      estimate of the exit's cost; the median of the slices is printed too;
+ *   4. then -r slices of -e KVM_RUN round trips: the guest, parked on HLT,
+ *      exits to this process (KVM_EXIT_HLT) at once, so each KVM_RUN is an
+ *      entry and an exit, the path of every exit a VMM handles (I/O, MMIO),
+ *      timed with CLOCK_MONOTONIC, fastest slice.
  *
  * It prints one line of key=value pairs, for scripts/bench:
  *
  *   create_us=MEDIAN create_min=MIN create_max=MAX cpu_us=MEDIAN
  *   vm_us=MEDIAN vcpu_us=MEDIAN set_cpuid_us=MEDIAN cycles=MIN_SLICE
- *   cycles_med=MEDIAN_SLICE ns=MIN_SLICE ns_med=MEDIAN_SLICE mode=MODE
+ *   cycles_med=MEDIAN_SLICE ns=MIN_SLICE ns_med=MEDIAN_SLICE
+ *   run_ns=MIN_SLICE run_ns_med=MEDIAN_SLICE mode=MODE
  *   exit_hook=ARMED regs=EAX,EBX,ECX,EDX
  *
  * create_* are the latency over the round's VMs; cpu_us is their median
@@ -59,6 +64,7 @@
 #define MAX_SLICES	64
 
 static unsigned long opt_n = 4000, opt_slices = 5, opt_warm = 1000, opt_vms = 16;
+static unsigned long opt_exits = 1000;
 static unsigned long opt_leaf = 1, opt_subleaf;
 static const char *opt_mode;
 static bool opt_verbose;
@@ -238,8 +244,27 @@ static int run_cpuids(struct vm *vm, unsigned long count)
 	return 0;
 }
 
+/* count KVM_RUNs of a guest parked on HLT: each returns KVM_EXIT_HLT. */
+static int run_exits(struct vm *vm, unsigned long count)
+{
+	unsigned long i;
+
+	for (i = 0; i < count; i++) {
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0)) {
+			fprintf(stderr, "pcm_bench: KVM_RUN: %s\n", strerror(errno));
+			return -errno;
+		}
+		if (vm->run->exit_reason != KVM_EXIT_HLT) {
+			fprintf(stderr, "pcm_bench: unexpected exit %u, not HLT\n",
+				vm->run->exit_reason);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 static const char usage_text[] =
-	"usage: pcm_bench [-n CPUIDS] [-r SLICES] [-w WARMUP] [-v VMS]\n"
+	"usage: pcm_bench [-n CPUIDS] [-e RUNS] [-r SLICES] [-w WARMUP] [-v VMS]\n"
 	"                 [-l LEAF] [-s SUBLEAF] [-m MODE] [-V]\n";
 
 static void usage(void)
@@ -264,6 +289,7 @@ int main(int argc, char **argv)
 {
 	static struct vm vms[MAX_VMS];
 	double create[MAX_VMS], cpu[MAX_VMS], cycles[MAX_SLICES], ns[MAX_SLICES];
+	double run_ns[MAX_SLICES], run_med;
 	double t0, t1, c0, cyc_med, ns_med, create_med, phase[3][MAX_VMS], ph[3];
 	struct kvm_cpuid2 *cpuid;
 	struct vm *vm;
@@ -272,10 +298,13 @@ int main(int argc, char **argv)
 	unsigned long k, i;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:r:w:v:l:s:m:V")) != -1) {
+	while ((c = getopt(argc, argv, "n:e:r:w:v:l:s:m:V")) != -1) {
 		switch (c) {
 		case 'n':
 			opt_n = num_arg(optarg);
+			break;
+		case 'e':
+			opt_exits = num_arg(optarg);
 			break;
 		case 'r':
 			opt_slices = num_arg(optarg);
@@ -302,7 +331,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || !opt_n || !opt_warm || opt_n > UINT32_MAX ||
+	if (optind != argc || !opt_n || !opt_warm || opt_n > UINT32_MAX || !opt_exits ||
 	    !opt_vms || opt_vms > MAX_VMS || !opt_slices || opt_slices > MAX_SLICES)
 		usage();
 	if (!kvm_available()) {
@@ -352,10 +381,20 @@ int main(int argc, char **argv)
 		ns[k] = (t1 - t0) / opt_n;
 	}
 	r = bmb(vm, BMB_REGS);
+	/* The guest is parked on HLT now (after its OUT): warm up, then time. */
+	if (run_exits(vm, opt_exits / 10 + 1))
+		return 1;
+	for (k = 0; k < opt_slices; k++) {
+		t0 = now_ns();
+		if (run_exits(vm, opt_exits))
+			return 1;
+		run_ns[k] = (now_ns() - t0) / opt_exits;
+	}
 
 	/* median() sorts: [0] is the minimum afterwards. */
 	cyc_med = median(cycles, opt_slices);
 	ns_med = median(ns, opt_slices);
+	run_med = median(run_ns, opt_slices);
 	create_med = median(create, opt_vms);
 	printf("create_us=%.1f create_min=%.1f create_max=%.1f ",
 	       create_med, create[0], create[opt_vms - 1]);
@@ -364,6 +403,7 @@ int main(int argc, char **argv)
 	       median(phase[1], opt_vms), median(phase[2], opt_vms));
 	printf("cycles=%.1f cycles_med=%.1f ns=%.1f ns_med=%.1f ",
 	       cycles[0], cyc_med, ns[0], ns_med);
+	printf("run_ns=%.1f run_ns_med=%.1f ", run_ns[0], run_med);
 	printf("mode=%s exit_hook=%s regs=%08x,%08x,%08x,%08x\n",
 	       mode, exit_hook(), r[0], r[1], r[2], r[3]);
 	for (k = 0; k < opt_vms; k++)

@@ -137,9 +137,9 @@ static struct kprobe pcm_destroy_vm_probe = {
 };
 
 /*
- * KVM_SET_CPUID and KVM_SET_CPUID2: the entry handler masks the entries and stages the result
- * in the kretprobe instance; the return handler commits it only when KVM
- * accepted the entries.  Without an instance neither runs: the first
+ * KVM_SET_CPUID and KVM_SET_CPUID2: the entry handler masks the entries
+ * and stages the result in the kretprobe instance; the return handler
+ * commits it only when KVM accepted the entries.  Without an instance neither runs: the first
  * KVM_RUN of that vCPU finds entries pcm_kvm never recorded and is refused.
  */
 struct pcm_set_cpuid_call {

@@ -99,7 +99,8 @@ static void ti_expect_check(struct kunit *test, const char *what,
 			" 7_0_EDX=0x00000000 7_1_EAX=0x00000000 7_1_EDX=0x00000000" \
 			" D_1_EAX=0x00000000 8000_0001_ECX=0x00000000"
 #define TI_W_END	" 8000_0007_EDX=0x00000000 8000_0008_EBX=0x00000000" \
-			" 8000_0021_EAX=0x00000000 7_2_EDX=0x00000000"
+			" 8000_0021_EAX=0x00000000 7_2_EDX=0x00000000" \
+			" MSR_10A_LO=0x00000000 MSR_10A_HI=0x00000000"
 
 enum {
 	L_VERSION, L_VENDOR, L_MODE, L_BASIC, L_EXT, L_PHYS, L_XCR0,
@@ -107,7 +108,7 @@ enum {
 };
 
 static const char *const ti_lines[L_NR] = {
-	[L_VERSION] = "pcm_kvm_identity: 1",
+	[L_VERSION] = "pcm_kvm_identity: 2",
 	[L_VENDOR] = "vendor: GenuineIntel",
 	[L_MODE] = "mode: x86-64-v2",
 	[L_BASIC] = "max_basic_leaf: 0xd",
@@ -346,7 +347,7 @@ static const struct ti_bad_case ti_bad_cases[] = {
 	{ L_MODE, "mode : x86-64-v2", -EINVAL },
 	{ L_MODE, " mode: x86-64-v2", -EINVAL },
 	/* version */
-	{ L_VERSION, "pcm_kvm_identity: 2", -EINVAL },
+	{ L_VERSION, "pcm_kvm_identity: 3", -EINVAL },
 	{ L_VERSION, "pcm_kvm_identity: 0", -EINVAL },
 	{ L_VERSION, "pcm_kvm_identity: one", -EINVAL },
 	{ L_VERSION, "pcm_kvm_identity:", -EINVAL },
@@ -838,6 +839,29 @@ static void ti_check_messages(struct kunit *test)
 			"incompatible: missing sse4_2");
 }
 
+/* IA32_ARCH_CAPABILITIES bits refuse by name, as CPUID features do. */
+static void ti_check_msr(struct kunit *test)
+{
+	struct pcm_kvm_identity vm, host;
+
+	ti_ident(test, &vm, "GenuineIntel", PCM_KVM_MODE_X86_64_V2,
+		 TI_BASE "arch_capabilities arch_capabilities.mds_no arch_capabilities.rsba");
+	ti_ident(test, &host, "GenuineIntel", PCM_KVM_MODE_X86_64_V2,
+		 TI_BASE "arch_capabilities");
+	ti_expect_check(test, "an affected host", &vm, &host, PCM_KVM_CHECK_MISSING,
+			"incompatible: missing arch_capabilities.mds_no");
+	/* rsba asks for more mitigation: a host without it never refuses */
+#define TI_AC_MDS_GDS "arch_capabilities arch_capabilities.mds_no arch_capabilities.gds_no"
+	ti_fs(test, TI_BASE TI_AC_MDS_GDS, &host.features);
+	ti_expect_check(test, "a host with more", &vm, &host, PCM_KVM_CHECK_COMPATIBLE,
+			"compatible (this host has more: arch_capabilities.gds_no)");
+	/* a guest that cannot read the MSR relies on none of it */
+	ti_fs(test, TI_BASE, &vm.features);
+	ti_fs(test, TI_BASE, &host.features);
+	ti_expect_check(test, "neither enumerates it", &vm, &host, PCM_KVM_CHECK_IDENTICAL,
+			"identical");
+}
+
 static void ti_check_vendor(struct kunit *test)
 {
 	struct pcm_kvm_identity vm, host;
@@ -1102,6 +1126,7 @@ static void ti_check_mode_narrowing(struct kunit *test)
 static struct kunit_case pcm_identity_check_cases[] = {
 	KUNIT_CASE(ti_check_table),
 	KUNIT_CASE(ti_check_messages),
+	KUNIT_CASE(ti_check_msr),
 	KUNIT_CASE(ti_check_vendor),
 	KUNIT_CASE(ti_check_non_hw),
 	KUNIT_CASE(ti_check_phys_bits),

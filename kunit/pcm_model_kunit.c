@@ -314,8 +314,17 @@ static void t_table_names_valid(struct kunit *test)
 		KUNIT_EXPECT_GE_MSG(test, strlen(f->name), 1, "feature %u", id);
 		KUNIT_EXPECT_LE_MSG(test, strlen(f->name), PCM_NAME_MAX, "%s", f->name);
 		/* /proc/cpuinfo spelling: lower case, digits, '_' */
-		KUNIT_EXPECT_TRUE_MSG(test, t_name_chars_ok(f->name, ""),
-				      "bad character in name \"%s\"", f->name);
+		if (pcm_word_is_cpuid(f->word))
+			KUNIT_EXPECT_TRUE_MSG(test, t_name_chars_ok(f->name, ""),
+					      "bad character in name \"%s\"", f->name);
+		/* An MSR's bits: "<msr>.<bit>", as msr-index.h spells them. */
+		else if (pcm_words[f->word].msr == PCM_MSR_ARCH_CAPABILITIES)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      !strncmp(f->name, "arch_capabilities.", 18) &&
+					      t_name_chars_ok(f->name + 18, ""),
+					      "bad MSR bit name \"%s\"", f->name);
+		else
+			KUNIT_FAIL(test, "%s: a word of an unknown MSR", f->name);
 		if (!f->alias)
 			continue;
 		KUNIT_EXPECT_GE_MSG(test, strlen(f->alias), 1, "alias of %s", f->name);
@@ -429,15 +438,78 @@ static void t_table_words(struct kunit *test)
 	};
 	unsigned int i;
 
-	KUNIT_EXPECT_EQ(test, PCM_KVM_NR_WORDS_USED, ARRAY_SIZE(want));
+	KUNIT_EXPECT_EQ(test, PCM_KVM_NR_WORDS_USED, ARRAY_SIZE(want) + 2);
 	KUNIT_EXPECT_LE(test, PCM_KVM_NR_WORDS_USED, PCM_KVM_NWORDS);
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		const struct pcm_word_desc *d = &pcm_words[want[i].w];
 
+		KUNIT_EXPECT_TRUE_MSG(test, pcm_word_is_cpuid(want[i].w), "word %u", want[i].w);
 		KUNIT_EXPECT_EQ_MSG(test, d->leaf, want[i].leaf, "word %u", want[i].w);
 		KUNIT_EXPECT_EQ_MSG(test, d->subleaf, want[i].subleaf, "word %u", want[i].w);
 		KUNIT_EXPECT_EQ_MSG(test, d->reg, want[i].reg, "word %u", want[i].w);
 	}
+	/* IA32_ARCH_CAPABILITIES, low half then high half */
+	KUNIT_EXPECT_EQ(test, pcm_words[PCM_KVM_W_MSR_10A_LO].msr, 0x10a);
+	KUNIT_EXPECT_EQ(test, pcm_words[PCM_KVM_W_MSR_10A_LO].shift, 0);
+	KUNIT_EXPECT_EQ(test, pcm_words[PCM_KVM_W_MSR_10A_HI].msr, 0x10a);
+	KUNIT_EXPECT_EQ(test, pcm_words[PCM_KVM_W_MSR_10A_HI].shift, 32);
+}
+
+/*
+ * IA32_ARCH_CAPABILITIES bits as Linux's msr-index.h numbers them; each
+ * needs the CPUID bit that enumerates the MSR, and none is hardware a mode
+ * could hide (classes SPEC and SCRUB).
+ */
+static void t_table_arch_cap_bits(struct kunit *test)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+		u8 cls;
+	} want[] = {
+		{ "rdcl_no", 0, PCM_CLASS_SPEC },	{ "ibrs_all", 1, PCM_CLASS_SPEC },
+		{ "rsba", 2, PCM_CLASS_SCRUB },
+		{ "skip_vmentry_l1dflush", 3, PCM_CLASS_SPEC },
+		{ "ssb_no", 4, PCM_CLASS_SPEC },	{ "mds_no", 5, PCM_CLASS_SPEC },
+		{ "pschange_mc_no", 6, PCM_CLASS_SPEC }, { "tsx_ctrl_msr", 7, PCM_CLASS_SPEC },
+		{ "taa_no", 8, PCM_CLASS_SPEC },	{ "sbdr_ssdp_no", 13, PCM_CLASS_SPEC },
+		{ "fbsdp_no", 14, PCM_CLASS_SPEC },	{ "psdp_no", 15, PCM_CLASS_SPEC },
+		{ "fb_clear", 17, PCM_CLASS_SPEC },	{ "rrsba", 19, PCM_CLASS_SCRUB },
+		{ "bhi_no", 20, PCM_CLASS_SPEC },	{ "pbrsb_no", 24, PCM_CLASS_SPEC },
+		{ "gds_no", 26, PCM_CLASS_SPEC },	{ "rfds_no", 27, PCM_CLASS_SPEC },
+		{ "rfds_clear", 28, PCM_CLASS_SPEC },	{ "its_no", 62, PCM_CLASS_SPEC },
+	};
+	struct pcm_fs fs, known;
+	char name[PCM_NAME_MAX + 1];
+	unsigned int i, n = 0, id;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		snprintf(name, sizeof(name), "arch_capabilities.%s", want[i].name);
+		id = t_id(test, name);
+		pcm_fs_zero(&fs);
+		pcm_fs_set(&fs, id);
+		KUNIT_EXPECT_EQ_MSG(test, pcm_fs_arch_cap(&fs), 1ULL << want[i].bit, "%s", name);
+		KUNIT_EXPECT_EQ_MSG(test, pcm_features[id].cls, want[i].cls, "%s", name);
+		/* hidden with the CPUID bit */
+		pcm_fs_close(&fs);
+		KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_empty(&fs), "%s without its CPUID bit", name);
+	}
+	pcm_fs_known(&known);
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		n += !pcm_word_is_cpuid(pcm_features[id].word);
+	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(want));
+
+	/* pcm_fs_put_arch_cap(): the table's bits, and none without CPUID */
+	pcm_fs_zero(&fs);
+	pcm_fs_put_arch_cap(&fs, ~0ULL);
+	KUNIT_EXPECT_EQ(test, pcm_fs_arch_cap(&fs), 0);
+	pcm_fs_set(&fs, PCM_F_ARCH_CAPABILITIES);
+	pcm_fs_put_arch_cap(&fs, ~0ULL);
+	KUNIT_EXPECT_EQ(test, pcm_fs_arch_cap(&fs), pcm_fs_arch_cap(&known));
+	KUNIT_EXPECT_FALSE(test, pcm_fs_arch_cap(&fs) & (1ULL << 63));
+	pcm_fs_put_arch_cap(&fs, 1ULL << 5);
+	KUNIT_EXPECT_TRUE(test, t_has(test, &fs, "arch_capabilities.mds_no"));
+	KUNIT_EXPECT_TRUE(test, t_has(test, &fs, "mds-no"));
 }
 
 /* Bit positions of well-known features, from the SDM and the APM. */
@@ -713,6 +785,7 @@ static struct kunit_case pcm_model_table_cases[] = {
 	KUNIT_CASE(t_table_lookup_self),
 	KUNIT_CASE(t_table_bits_unique),
 	KUNIT_CASE(t_table_words),
+	KUNIT_CASE(t_table_arch_cap_bits),
 	KUNIT_CASE(t_table_sdm_bits),
 	KUNIT_CASE(t_table_classes),
 	KUNIT_CASE(t_table_deps_acyclic),

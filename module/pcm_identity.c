@@ -6,13 +6,18 @@
  * refusal and `pcmctl check` can never disagree.
  *
  * Rules (../shared/reference/compat-semantics.md, section 3): vendor must
- * match; ordinary feature bits and speculation controls (HW, SPEC) must
- * be a subset; numbers must not be smaller; inverted, scrub, information
- * and KVM-provided bits never refuse.
+ * match; ordinary feature bits and speculation controls (HW, SPEC), in
+ * CPUID or in IA32_ARCH_CAPABILITIES, must be a subset; numbers must not
+ * be smaller; inverted, scrub, information and KVM-provided bits never
+ * refuse.
  */
 #include "pcm_model.h"
 
-#define PCM_IDENTITY_VERSION	1
+/*
+ * 2 added the feature MSR words.  A version 1 text, which has none, is
+ * still read: its VM is taken to rely on no feature MSR bit.
+ */
+#define PCM_IDENTITY_VERSION	2
 
 void pcm_identity_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 			       struct pcm_kvm_identity *id)
@@ -76,7 +81,7 @@ static void pcm_identity_leaves_used(const struct pcm_kvm_identity *id,
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
 		u32 leaf = pcm_words[w].leaf;
 
-		if (!(id->features.words[w] & hw.words[w]))
+		if (!pcm_word_is_cpuid(w) || !(id->features.words[w] & hw.words[w]))
 			continue;
 		if (leaf & 0x80000000) {
 			if (leaf > *ext)
@@ -376,7 +381,7 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 		switch (key) {
 		case PCM_KEY_VERSION:
 			if (!pcm_parse_u32(s + v, vend - v, &version) ||
-			    version != PCM_IDENTITY_VERSION)
+			    version < 1 || version > PCM_IDENTITY_VERSION)
 				return -EINVAL;
 			break;
 		case PCM_KEY_VENDOR:

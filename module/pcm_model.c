@@ -17,6 +17,8 @@ const struct pcm_feature pcm_features[PCM_NR_FEATURES] = {
 
 #define PCM_WORD(n, l, s, r) \
 	[PCM_KVM_W_##n] = { .name = #n, .leaf = l, .subleaf = s, .reg = PCM_KVM_##r },
+#define PCM_MSR_WORD(n, m, sh) \
+	[PCM_KVM_W_##n] = { .name = #n, .msr = m, .shift = sh },
 const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED] = {
 #include "pcm_features.def"
 };
@@ -73,7 +75,8 @@ static void pcm_leafmap_words(struct pcm_leafmap *m)
 
 	memset(m, 0, sizeof(*m));
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
-		pcm_leafmap_add(m, pcm_words[w].leaf, pcm_words[w].subleaf);
+		if (pcm_word_is_cpuid(w))
+			pcm_leafmap_add(m, pcm_words[w].leaf, pcm_words[w].subleaf);
 }
 
 static bool pcm_leaf_has_words(const struct pcm_leafmap *m, u32 leaf, u32 subleaf)
@@ -431,7 +434,8 @@ static void pcm_fs_add_raw(struct pcm_fs *fs, u32 leaf, u32 subleaf,
 	unsigned int w;
 
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++)
-		if (pcm_words[w].leaf == leaf && pcm_words[w].subleaf == subleaf)
+		if (pcm_word_is_cpuid(w) && pcm_words[w].leaf == leaf &&
+		    pcm_words[w].subleaf == subleaf)
 			fs->words[w] |= regs[pcm_words[w].reg];
 }
 
@@ -464,6 +468,16 @@ void pcm_fs_from_entries(const struct kvm_cpuid_entry2 *e, unsigned int nent,
 	/* The table's bits only; computed once, not per entry. */
 	pcm_fs_known(&known);
 	pcm_fs_and(fs, fs, &known);
+}
+
+void pcm_fs_put_arch_cap(struct pcm_fs *fs, u64 v)
+{
+	struct pcm_fs known;
+
+	pcm_fs_known(&known);
+	if (!pcm_fs_test(fs, PCM_F_ARCH_CAPABILITIES))
+		v = 0;
+	pcm_fs_set_arch_cap(fs, v & pcm_fs_arch_cap(&known));
 }
 
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow)
@@ -561,7 +575,8 @@ static bool pcm_mask_one(u32 leaf, u32 subleaf, u32 regs[4],
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
 		u32 keep = allow->words[w];
 
-		if (pcm_words[w].leaf != leaf || pcm_words[w].subleaf != subleaf)
+		if (!pcm_word_is_cpuid(w) || pcm_words[w].leaf != leaf ||
+		    pcm_words[w].subleaf != subleaf)
 			continue;
 		if (w == PCM_KVM_W_8000_0001_EDX)
 			keep |= allow->words[PCM_KVM_W_1_EDX] &

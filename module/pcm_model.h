@@ -107,6 +107,8 @@ struct pcm_word_desc {
 	u32 leaf;
 	u32 subleaf;
 	u8 reg;			/* PCM_KVM_EAX..PCM_KVM_EDX */
+	u32 msr;		/* a feature MSR's word: its index; CPUID: 0 */
+	u8 shift;		/* which 32 bits of the MSR */
 };
 
 /* A feature set; the ABI type, so the model and the ioctls share it. */
@@ -115,8 +117,28 @@ struct pcm_word_desc {
 extern const struct pcm_feature pcm_features[PCM_NR_FEATURES];
 extern const struct pcm_word_desc pcm_words[PCM_KVM_NR_WORDS_USED];
 
+/* Is word w a CPUID register (else one half of a feature MSR)? */
+static inline bool pcm_word_is_cpuid(unsigned int w)
+{
+	return !pcm_words[w].msr;
+}
+
+/* IA32_ARCH_CAPABILITIES in a feature set, and back. */
+#define PCM_MSR_ARCH_CAPABILITIES	0x10a
+static inline u64 pcm_fs_arch_cap(const struct pcm_fs *fs)
+{
+	return fs->words[PCM_KVM_W_MSR_10A_LO] |
+	       (u64)fs->words[PCM_KVM_W_MSR_10A_HI] << 32;
+}
+
+static inline void pcm_fs_set_arch_cap(struct pcm_fs *fs, u64 v)
+{
+	fs->words[PCM_KVM_W_MSR_10A_LO] = (u32)v;
+	fs->words[PCM_KVM_W_MSR_10A_HI] = (u32)(v >> 32);
+}
+
 /* Longest feature name or alias, and a bound for a formatted set. */
-#define PCM_NAME_MAX		32
+#define PCM_NAME_MAX		40
 #define PCM_FS_TEXT_MAX		(PCM_NR_FEATURES * (PCM_NAME_MAX + 1) + 1)
 
 static inline bool pcm_fs_test(const struct pcm_fs *fs, unsigned int id)
@@ -247,6 +269,13 @@ void pcm_mask_effective(const struct pcm_fs *allow, const struct pcm_fs *have,
 bool pcm_mask_entries_have(struct kvm_cpuid_entry2 *e, unsigned int nent,
 			   const struct pcm_fs *allow, const struct pcm_fs *have,
 			   struct pcm_fs *seen);
+
+/*
+ * Put a value of IA32_ARCH_CAPABILITIES into fs, which holds the CPUID
+ * features of the same guest or host: the table's bits of it, or none when
+ * that CPUID does not enumerate the MSR (the guest cannot read it).
+ */
+void pcm_fs_put_arch_cap(struct pcm_fs *fs, u64 v);
 
 /* XCR0/XSS components allowed by an allow-list (bit i = component i). */
 u64 pcm_xcomp_allowed(const struct pcm_fs *allow);

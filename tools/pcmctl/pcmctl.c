@@ -332,6 +332,11 @@ static void format_location(unsigned int id, char *buf, size_t size)
 	const struct pcm_feature *f = &pcm_features[id];
 	const struct pcm_word_desc *w = &pcm_words[f->word];
 
+	if (!pcm_word_is_cpuid(f->word)) {
+		snprintf(buf, size, "MSR 0x%x[%u]", (unsigned int)w->msr,
+			 (unsigned int)(w->shift + f->bit));
+		return;
+	}
 	snprintf(buf, size, "0x%x.%u %s[%u]", (unsigned int)w->leaf,
 		 (unsigned int)w->subleaf, reg_names[w->reg & 3],
 		 (unsigned int)f->bit);
@@ -571,9 +576,13 @@ static void features_json(void)
 			json_str(f->alias);
 		else
 			printf("null");
-		printf(", \"leaf\": %u, \"subleaf\": %u, \"register\": \"%s\", \"bit\": %u",
-		       (unsigned int)w->leaf, (unsigned int)w->subleaf,
-		       reg_names[w->reg], (unsigned int)f->bit);
+		if (pcm_word_is_cpuid(f->word))
+			printf(", \"leaf\": %u, \"subleaf\": %u, \"register\": \"%s\", \"bit\": %u",
+			       (unsigned int)w->leaf, (unsigned int)w->subleaf,
+			       reg_names[w->reg], (unsigned int)f->bit);
+		else
+			printf(", \"msr\": %u, \"bit\": %u", (unsigned int)w->msr,
+			       (unsigned int)(w->shift + f->bit));
 		printf(", \"class\": \"%s\", \"level\": ", class_names[f->cls]);
 		if (strcmp(level, "-") && strcmp(level, "none"))
 			json_str(level);
@@ -610,7 +619,7 @@ static int cmd_features(int argc, char **argv)
 			"| Feature | QEMU alias | CPUID leaf.subleaf reg[bit] | Class | First level | Needs |\n"
 			"|---|---|---|---|---|---|\n");
 	else
-		printf("%-20s %-26s %-20s %-5s %-9s %s\n", "NAME", "QEMU-ALIAS",
+		printf("%-39s %-26s %-20s %-5s %-9s %s\n", "NAME", "QEMU-ALIAS",
 		       "LOCATION", "CLASS", "LEVEL", "NEEDS");
 
 	for (id = 0; id < PCM_NR_FEATURES; id++) {
@@ -624,7 +633,7 @@ static int cmd_features(int argc, char **argv)
 			       f->alias ? "`" : "", loc, class_names[f->cls],
 			       feature_level(id), depbuf);
 		else
-			printf("%-20s %-26s %-20s %-5s %-9s %s\n", f->name,
+			printf("%-39s %-26s %-20s %-5s %-9s %s\n", f->name,
 			       f->alias ? f->alias : "-", loc,
 			       class_names[f->cls], feature_level(id), depbuf);
 	}
@@ -681,7 +690,7 @@ static void check_missing_leaves(const struct cpuid_dump *d, const char *path,
 	for (w = 0; w < PCM_KVM_NR_WORDS_USED; w++) {
 		u32 leaf = pcm_words[w].leaf, sub = pcm_words[w].subleaf;
 
-		if (leaf == last_leaf && sub == last_sub)
+		if (!pcm_word_is_cpuid(w) || (leaf == last_leaf && sub == last_sub))
 			continue;
 		last_leaf = leaf;
 		last_sub = sub;
@@ -1496,7 +1505,7 @@ static void report_bad(const char *name, const char *text, const char *bad,
 	} else if (klen == 8 && !strncmp(ls, "features", 8)) {
 		pr_err("%s:%u: no feature name in '%s'", name, line, e2);
 	} else if (klen == lens[0] && !strncmp(ls, keys[0], klen)) {
-		pr_err("%s:%u: unknown version (pcmctl reads version 1 of the identity text): '%s'",
+		pr_err("%s:%u: unknown version (pcmctl reads versions 1 and 2 of the identity text): '%s'",
 		       name, line, e2);
 	} else {
 		pr_err("%s:%u: bad number (decimal, or hex with 0x; at most 32 bits, xcr0 64): '%s'",

@@ -7,6 +7,10 @@
  * ioctl numbers encode the size too.  Feature sets cross this ABI as raw
  * CPUID register words (enum pcm_kvm_word below), so a tool can compare two sets
  * without a table of feature names.
+ *
+ * ABI 2 added the IA32_ARCH_CAPABILITIES words and widened the feature set
+ * to 24 words: every structure that holds one changed size, and so did its
+ * ioctl number.
  */
 #ifndef _UAPI_LINUX_PCM_KVM_H
 #define _UAPI_LINUX_PCM_KVM_H
@@ -15,7 +19,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PCM_KVM_ABI_VERSION	1
+#define PCM_KVM_ABI_VERSION	2
 #define PCM_KVM_DEVICE		"/dev/pcm_kvm"
 #define PCM_KVM_SYSFS		"/sys/kernel/pcm_kvm"
 
@@ -27,8 +31,9 @@
 
 /*
  * The feature words.  Word N of a struct pcm_kvm_featureset holds one CPUID
- * output register as the guest (or host) sees it, restricted to the bits
- * pcm_kvm knows.  New words are only appended.
+ * output register, or one half of a feature MSR, as the guest (or host)
+ * sees it, restricted to the bits pcm_kvm knows.  New words are only
+ * appended.
  */
 enum pcm_kvm_word {
 	PCM_KVM_W_1_ECX,		/* leaf 0x00000001.0 ECX */
@@ -46,11 +51,13 @@ enum pcm_kvm_word {
 	PCM_KVM_W_8000_0008_EBX,	/* leaf 0x80000008.0 EBX */
 	PCM_KVM_W_8000_0021_EAX,	/* leaf 0x80000021.0 EAX */
 	PCM_KVM_W_7_2_EDX,		/* leaf 0x00000007.2 EDX */
+	PCM_KVM_W_MSR_10A_LO,		/* MSR 0x10a (IA32_ARCH_CAPABILITIES) 31:0 */
+	PCM_KVM_W_MSR_10A_HI,		/* MSR 0x10a 63:32 */
 	PCM_KVM_NR_WORDS_USED
 };
 
 /* Fixed size on the ABI; words past PCM_KVM_NR_WORDS_USED are zero. */
-#define PCM_KVM_NWORDS	16
+#define PCM_KVM_NWORDS	24
 
 struct pcm_kvm_featureset {
 	__u32 words[PCM_KVM_NWORDS];

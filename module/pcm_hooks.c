@@ -9,7 +9,16 @@
  *   kvm_set_cpuid (ret)        KVM_SET_CPUID and KVM_SET_CPUID2: mask the
  *                              entries KVM installs, record them if KVM
  *                              accepts them
- *   kvm_arch_vcpu_ioctl_run    first KVM_RUN: freeze the mode; refuse it
+ *   kvm_vcpu_reset             a vCPU is created: narrow KVM's default
+ *                              IA32_ARCH_CAPABILITIES before KVM derives
+ *                              anything from it
+ *   kvm_set_msr_common (ret)   KVM_SET_MSRS of IA32_ARCH_CAPABILITIES:
+ *                              narrow the value KVM is to store, record it
+ *                              if KVM accepts it
+ *   kvm_arch_vcpu_ioctl_run    every KVM_RUN: narrow and record the vCPU's
+ *                              IA32_ARCH_CAPABILITIES (a backstop for the
+ *                              two above and for a mode set late);
+ *                              first KVM_RUN: freeze the mode; refuse it
  *                              when the VM's expected identity is unmet or
  *                              a vCPU holds CPUID pcm_kvm never recorded;
  *                              (ret) a refused call returns EPERM
@@ -23,8 +32,9 @@
  * No probe changes the instruction pointer (no FTRACE_OPS_FL_IPMODIFY), so
  * livepatch and every other ftrace or kprobe user of these functions keep
  * working beside pcm_kvm.  Handlers change only what KVM's own uAPI could:
- * the entries being installed, a vCPU's wants_to_run (KVM_RUN's
- * immediate_exit), the result of a call, the leaf a CPUID asks for.
+ * the entries being installed, a feature MSR's value, a vCPU's
+ * wants_to_run (KVM_RUN's immediate_exit), the result of a call, the leaf a
+ * CPUID asks for.
  *
  * Before the module loads, pcm_hooks_prove() walks every hooked path with
  * a throwaway VM and checks that each probe fired: a function the compiler
@@ -57,8 +67,11 @@ static int pcm_maxactive(void)
 enum pcm_hit {
 	PCM_HIT_INIT_VM,
 	PCM_HIT_INIT_VM_RET,
+	PCM_HIT_VCPU_RESET,
 	PCM_HIT_SET_CPUID,
 	PCM_HIT_SET_CPUID_RET,
+	PCM_HIT_SET_MSR,
+	PCM_HIT_SET_MSR_RET,
 	PCM_HIT_RUN,
 	PCM_HIT_RUN_RET,
 	PCM_HIT_CPUID,
@@ -180,6 +193,73 @@ static struct kretprobe pcm_set_cpuid_probe = {
 	.entry_handler = set_cpuid_entry,
 	.handler = set_cpuid_ret,
 	.data_size = sizeof(struct pcm_set_cpuid_call),
+};
+
+/* kvm_vcpu_reset(vcpu, init_event): creation, not an INIT signal */
+static int vcpu_reset_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (pcm_proving(PCM_HIT_VCPU_RESET))
+		return 0;
+	if (!regs->si)
+		pcm_vm_msr_reset((struct kvm_vcpu *)regs->di);
+	return 0;
+}
+
+static struct kprobe pcm_vcpu_reset_probe = {
+	.symbol_name = "kvm_vcpu_reset",
+	.pre_handler = vcpu_reset_pre,
+};
+
+/*
+ * kvm_set_msr_common(vcpu, struct msr_data *): every MSR write KVM's
+ * vendor code does not handle itself, the guest's included.  Only a VMM's
+ * IA32_ARCH_CAPABILITIES gets a return instance; the value is narrowed in
+ * the caller's struct, which KVM stores only if it accepts it (KVM checks
+ * none of its bits).  Without an instance the wider value is stored, and
+ * the next KVM_RUN narrows it.
+ */
+struct pcm_set_msr_call {
+	struct kvm_vcpu *vcpu;
+	u64 requested;
+	u64 stored;
+};
+
+static int set_msr_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_set_msr_call *c = (struct pcm_set_msr_call *)ri->data;
+	struct msr_data *msr = (struct msr_data *)regs->si;
+
+	if (msr->index != PCM_MSR_ARCH_CAPABILITIES || !msr->host_initiated)
+		return 1;
+	c->vcpu = (struct kvm_vcpu *)regs->di;
+	if (pcm_proving(PCM_HIT_SET_MSR)) {
+		c->vcpu = NULL;
+		return 0;
+	}
+	if (!pcm_vm_msr_stage(c->vcpu, &msr->data, &c->requested))
+		return 1;
+	c->stored = msr->data;
+	return 0;
+}
+
+static int set_msr_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pcm_set_msr_call *c = (struct pcm_set_msr_call *)ri->data;
+
+	if (!c->vcpu) {
+		pcm_proving(PCM_HIT_SET_MSR_RET);
+		return 0;
+	}
+	if (regs_return_value(regs) == 0)
+		pcm_vm_msr_commit(c->vcpu, c->requested, c->stored);
+	return 0;
+}
+
+static struct kretprobe pcm_set_msr_probe = {
+	.kp.symbol_name = "kvm_set_msr_common",
+	.entry_handler = set_msr_entry,
+	.handler = set_msr_ret,
+	.data_size = sizeof(struct pcm_set_msr_call),
 };
 
 /*
@@ -358,12 +438,14 @@ static int pcm_probe_order(struct kprobe *first, struct kprobe *then)
 static struct kretprobe *pcm_kretprobes[] = {
 	&pcm_cpuid_probe,
 	&pcm_set_cpuid_probe,
+	&pcm_set_msr_probe,
 	&pcm_vcpu_run_ret_probe,
 	&pcm_init_vm_ret_probe,
 };
 
 static struct kprobe *pcm_kprobes[] = {
 	&pcm_destroy_vm_probe,
+	&pcm_vcpu_reset_probe,
 	&pcm_vcpu_run_probe,
 	&pcm_init_vm_probe,
 };
@@ -400,8 +482,9 @@ static int pcm_prove_result(const char *call, long got, long want)
 
 /*
  * Prove, with a throwaway VM of the loading process, that every hooked
- * path reaches its probe: KVM_CREATE_VM, KVM_SET_CPUID, KVM_SET_CPUID2, a
- * guest CPUID and KVM_RUN, and that a refused KVM_RUN returns EPERM.
+ * path reaches its probe: KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_SET_MSRS,
+ * KVM_SET_CPUID, KVM_SET_CPUID2, a guest CPUID and KVM_RUN, and that a
+ * refused KVM_RUN returns EPERM.
  * kvm_arch_destroy_vm is called from kvm_main.c, another file than its
  * definition, and cannot be inlined; the proof VM is freed too late to see.
  */
@@ -423,7 +506,16 @@ static int pcm_hooks_prove(void)
 		goto out;
 	}
 	ret = pcm_prove_hits("KVM_CREATE_VM", PCM_HIT_INIT_VM, "kvm_arch_init_vm") ?:
-	      pcm_prove_hits("KVM_CREATE_VM", PCM_HIT_INIT_VM_RET, "kvm_arch_init_vm's return");
+	      pcm_prove_hits("KVM_CREATE_VM", PCM_HIT_INIT_VM_RET, "kvm_arch_init_vm's return") ?:
+	      pcm_prove_hits("KVM_CREATE_VCPU", PCM_HIT_VCPU_RESET, "kvm_vcpu_reset");
+	if (ret)
+		goto out_vm;
+
+	/* KVM_SET_MSRS returns the number of MSRs it set. */
+	r = pcm_kvmdev_vm_call(&t, PCM_CALL_SET_MSRS);
+	ret = pcm_prove_result("KVM_SET_MSRS", r, 1) ?:
+	      pcm_prove_hits("KVM_SET_MSRS", PCM_HIT_SET_MSR, "kvm_set_msr_common") ?:
+	      pcm_prove_hits("KVM_SET_MSRS", PCM_HIT_SET_MSR_RET, "kvm_set_msr_common's return");
 	if (ret)
 		goto out_vm;
 

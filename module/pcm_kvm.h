@@ -33,6 +33,15 @@ struct pcm_policy {
 	struct pcm_fs withheld;		/* host_withhold when the VM was born */
 };
 
+/* A vCPU's IA32_ARCH_CAPABILITIES, requested and held. */
+struct pcm_vcpu_msr {
+	u32 id_plus1;			/* vcpu_id + 1; 0: a free slot */
+	u64 requested;
+	u64 held;
+};
+
+#define PCM_VM_MSR_SLOTS	64
+
 struct pcm_vm {
 	struct kobject kobj;
 	struct hlist_node hnode;	/* pcm_vm_hash, RCU */
@@ -74,6 +83,15 @@ struct pcm_vm {
 	bool exit_needed;
 	struct pcm_fs exit_allow;
 
+	/*
+	 * IA32_ARCH_CAPABILITIES, which KVM keeps per vCPU: each vCPU's
+	 * value as the VMM or KVM's default asked for it and as KVM holds
+	 * it (narrowed), by vCPU id.  A VM's value is the OR over its vCPUs.
+	 * vCPUs beyond the slots are OR-ed into msr_more, never narrowed.
+	 */
+	struct pcm_vcpu_msr msr[PCM_VM_MSR_SLOTS];
+	struct pcm_vcpu_msr msr_more;
+
 	/* Migration/restore: the identity the VM had on its source. */
 	struct pcm_kvm_identity id_base;	/* widest of KVM's entries; features unused */
 	bool has_expect;
@@ -108,7 +126,10 @@ static inline size_t pcm_token_len(const char *s, size_t len)
 /* pcm_kvmdev.c: KVM's own uAPI, from the process loading the module */
 int pcm_kvmdev_init(void);
 void pcm_kvmdev_exit(void);
-/* KVM_GET_SUPPORTED_CPUID as a feature set and maximum leaves, read at load */
+/*
+ * KVM_GET_SUPPORTED_CPUID and the feature MSRs as a feature set, and the
+ * maximum leaves, read at load
+ */
 void pcm_kvmdev_offer(struct pcm_fs *fs, u32 *max_basic, u32 *max_ext);
 /*
  * A throwaway VM of the loading process that walks the paths pcm_kvm hooks
@@ -123,6 +144,7 @@ struct pcm_kvmdev_vm {
 enum pcm_kvmdev_call {
 	PCM_CALL_SET_CPUID,		/* KVM_SET_CPUID (v1), leaf 0 */
 	PCM_CALL_SET_CPUID2,		/* KVM_SET_CPUID2, leaf 0 */
+	PCM_CALL_SET_MSRS,		/* KVM_SET_MSRS, IA32_ARCH_CAPABILITIES = 0 */
 	PCM_CALL_RUN,			/* KVM_RUN */
 };
 
@@ -198,7 +220,19 @@ void pcm_vm_destroyed(struct kvm *kvm);			/* atomic context */
 bool pcm_vm_cpuid_stage(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e2,
 			int nent, struct pcm_cpuid_stage *st);
 void pcm_vm_cpuid_commit(struct kvm_vcpu *vcpu, const struct pcm_cpuid_stage *st);
-/* KVM_RUN of vcpu (atomic context): true if it must be refused. */
+/*
+ * IA32_ARCH_CAPABILITIES of vcpu (atomic context).  stage: a VMM's write
+ * of *data, narrowed in place to the VM's mode; false when the VM is not
+ * managed.  commit: KVM accepted it.  reset: KVM's default at vCPU
+ * creation, narrowed before KVM derives anything from it.
+ */
+bool pcm_vm_msr_stage(struct kvm_vcpu *vcpu, u64 *data, u64 *requested);
+void pcm_vm_msr_commit(struct kvm_vcpu *vcpu, u64 requested, u64 stored);
+void pcm_vm_msr_reset(struct kvm_vcpu *vcpu);
+/*
+ * KVM_RUN of vcpu (atomic context): true if it must be refused.  Narrows
+ * the vCPU's feature MSRs to the mode first, whatever set them.
+ */
 bool pcm_vm_run_refused(struct kvm_vcpu *vcpu);
 /*
  * The guest's CPUID on vcpu (atomic context).  begin: false when the VM

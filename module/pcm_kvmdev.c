@@ -3,12 +3,14 @@
  * KVM through its own uAPI, from the process that loads the module (the
  * module's init runs in modprobe's context: its files and its memory).
  *
- *   - What KVM offers a guest: KVM_GET_SUPPORTED_CPUID, exactly what a VMM
+ *   - What KVM offers a guest: KVM_GET_SUPPORTED_CPUID and, for
+ *     IA32_ARCH_CAPABILITIES, KVM_GET_MSRS of /dev/kvm: exactly what a VMM
  *     reads, on every kernel.  KVM's internal capability words are not
  *     exported to other modules on current kernels, and their layout
  *     differs per build.
  *   - A throwaway VM that walks each path pcm_kvm hooks (KVM_CREATE_VM,
- *     KVM_SET_CPUID, KVM_SET_CPUID2, a guest CPUID, KVM_RUN), for
+ *     KVM_CREATE_VCPU, KVM_SET_CPUID, KVM_SET_CPUID2, KVM_SET_MSRS, a
+ *     guest CPUID, KVM_RUN), for
  *     pcm_hooks.c to prove its probes live before the module loads.
  *
  * /dev/kvm stays open for the module's life: KVM sets the file's owner to
@@ -36,6 +38,7 @@
 
 static struct file *pcm_kvm_file;
 static struct pcm_fs pcm_kvm_offer;
+static u64 pcm_kvm_arch_cap;		/* MSR 0x10a as KVM offers it, raw */
 static u32 pcm_kvm_max_leaf[2];		/* CPUID.0 EAX, CPUID.80000000 EAX */
 
 /* The loader's scratch pages: [0, 3) arguments, page 4 guest memory. */
@@ -108,6 +111,52 @@ static int pcm_kvmdev_read_supported(unsigned long uaddr)
 	return 0;
 }
 
+/*
+ * IA32_ARCH_CAPABILITIES as KVM_GET_MSRS of /dev/kvm reports it: the value
+ * a new vCPU starts with and a VMM copies.  A KVM whose feature MSR list
+ * lacks it offers none.
+ */
+static int pcm_kvmdev_read_arch_cap(unsigned long uaddr)
+{
+	struct kvm_msr_list __user *ul = (struct kvm_msr_list __user *)uaddr;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = PCM_MSR_ARCH_CAPABILITIES };
+	u32 n = (PCM_GUEST_PAGE * PAGE_SIZE - sizeof(*ul)) / sizeof(u32);
+	u32 i, index;
+	long ret;
+
+	if (put_user(n, &ul->nmsrs))
+		return -EFAULT;
+	ret = pcm_ioctl(pcm_kvm_file, KVM_GET_MSR_FEATURE_INDEX_LIST, uaddr);
+	if (ret < 0) {
+		pr_err("KVM_GET_MSR_FEATURE_INDEX_LIST failed (%ld); not loading\n", ret);
+		return ret;
+	}
+	if (get_user(n, &ul->nmsrs))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		if (get_user(index, &ul->indices[i]))
+			return -EFAULT;
+		if (index == PCM_MSR_ARCH_CAPABILITIES)
+			break;
+	}
+	if (i == n)
+		return 0;
+	if (copy_to_user((void __user *)uaddr, &m, sizeof(m)))
+		return -EFAULT;
+	ret = pcm_ioctl(pcm_kvm_file, KVM_GET_MSRS, uaddr);
+	if (ret != 1) {
+		pr_err("KVM_GET_MSRS of IA32_ARCH_CAPABILITIES failed (%ld); not loading\n", ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	if (copy_from_user(&m, (void __user *)uaddr, sizeof(m)))
+		return -EFAULT;
+	pcm_kvm_arch_cap = m.e.data;
+	return 0;
+}
+
 int pcm_kvmdev_init(void)
 {
 	unsigned long scratch;
@@ -132,10 +181,12 @@ int pcm_kvmdev_init(void)
 		ret = -ENOMEM;
 		goto err;
 	}
-	ret = pcm_kvmdev_read_supported(scratch);
+	ret = pcm_kvmdev_read_supported(scratch) ?:
+	      pcm_kvmdev_read_arch_cap(scratch);
 	pcm_scratch_unmap(scratch);
 	if (ret)
 		goto err;
+	pcm_fs_put_arch_cap(&pcm_kvm_offer, pcm_kvm_arch_cap);
 	return 0;
 err:
 	fput(pcm_kvm_file);
@@ -202,6 +253,19 @@ static int pcm_exercise_setup(struct file *vm, unsigned long scratch)
 	return ret < 0 ? ret : 0;
 }
 
+/* IA32_ARCH_CAPABILITIES = 0, which KVM accepts with or without CPUID. */
+static long pcm_exercise_set_msrs(struct file *vcpu, unsigned long scratch)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = PCM_MSR_ARCH_CAPABILITIES };
+
+	if (copy_to_user((void __user *)scratch, &m, sizeof(m)))
+		return -EFAULT;
+	return pcm_ioctl(vcpu, KVM_SET_MSRS, scratch);
+}
+
 static long pcm_exercise_set_cpuid(struct file *vcpu, unsigned long scratch,
 				   bool v2)
 {
@@ -266,6 +330,8 @@ long pcm_kvmdev_vm_call(struct pcm_kvmdev_vm *t, enum pcm_kvmdev_call call)
 		return pcm_exercise_set_cpuid(t->vcpu, t->scratch, false);
 	case PCM_CALL_SET_CPUID2:
 		return pcm_exercise_set_cpuid(t->vcpu, t->scratch, true);
+	case PCM_CALL_SET_MSRS:
+		return pcm_exercise_set_msrs(t->vcpu, t->scratch);
 	case PCM_CALL_RUN:
 		return pcm_ioctl(t->vcpu, KVM_RUN, 0);
 	}

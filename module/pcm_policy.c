@@ -104,6 +104,24 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 	return 0;
 }
 
+/*
+ * KVM stores any IA32_ARCH_CAPABILITIES a VMM writes, bits it does not
+ * offer and reserved bits included; a mode keeps the MSR within what this
+ * host's KVM offers.  Bits that ask the guest for more mitigation (SCRUB,
+ * INV) are never taken away.
+ */
+static void pcm_policy_msr_offer(struct pcm_fs *allow)
+{
+	struct pcm_fs offer, keep;
+
+	pcm_host_features_raw(&offer);
+	pcm_fs_of_class(&keep, PCM_CLASS_SCRUB);
+	pcm_fs_or(&offer, &offer, &keep);
+	pcm_fs_of_class(&keep, PCM_CLASS_INV);
+	pcm_fs_or(&offer, &offer, &keep);
+	pcm_fs_set_arch_cap(allow, pcm_fs_arch_cap(allow) & pcm_fs_arch_cap(&offer));
+}
+
 struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld)
 {
 	struct pcm_policy *pol;
@@ -135,6 +153,8 @@ struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withhe
 		pol->withheld = pcm_withhold;
 		mutex_unlock(&pcm_withhold_lock);
 	}
+	if (mode != PCM_KVM_MODE_OFF)
+		pcm_policy_msr_offer(&pol->allow);
 	/* Withheld features are hidden even in mode off. */
 	if (!pcm_fs_empty(&pol->withheld)) {
 		pcm_fs_andnot(&pol->allow, &pol->allow, &pol->withheld);

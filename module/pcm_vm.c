@@ -573,6 +573,144 @@ static void pcm_vm_check_vcpu(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
 	pcm_vm_update_verdict(vm);
 }
 
+/* IA32_ARCH_CAPABILITIES the VM's mode allows; caller in an RCU section. */
+static u64 pcm_vm_arch_cap_allow(struct pcm_vm *vm)
+{
+	return pcm_fs_arch_cap(&rcu_dereference(vm->policy)->allow);
+}
+
+bool pcm_vm_msr_stage(struct kvm_vcpu *vcpu, u64 *data, u64 *requested)
+{
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (vm) {
+		*requested = *data;
+		*data &= pcm_vm_arch_cap_allow(vm);
+	}
+	rcu_read_unlock();
+	return vm;
+}
+
+/*
+ * The slot of vCPU id: an existing one, else (insert) a free one, else
+ * msr_more; NULL if none and !insert.  Lockless readers (the run path)
+ * only look; slots are taken, and written, under vm->lock.
+ */
+static struct pcm_vcpu_msr *pcm_vm_msr_slot(struct pcm_vm *vm, u32 id, bool insert)
+{
+	unsigned int i, k;
+	u32 key;
+
+	for (i = 0; i < PCM_VM_MSR_SLOTS; i++) {
+		k = (id + i) % PCM_VM_MSR_SLOTS;
+		key = READ_ONCE(vm->msr[k].id_plus1);
+		if (key == id + 1)
+			return &vm->msr[k];
+		if (key)
+			continue;
+		if (!insert)
+			return NULL;
+		WRITE_ONCE(vm->msr[k].id_plus1, id + 1);
+		return &vm->msr[k];
+	}
+	return insert ? &vm->msr_more : NULL;
+}
+
+/* What vCPU id now holds; caller holds vm->lock. */
+static void pcm_vm_msr_record(struct pcm_vm *vm, u32 id, u64 requested, u64 held)
+{
+	struct pcm_vcpu_msr *m;
+
+	lockdep_assert_held(&vm->lock);
+	m = pcm_vm_msr_slot(vm, id, true);
+	if (m == &vm->msr_more) {
+		requested |= m->requested;
+		held |= m->held;
+	}
+	if (m->requested == requested && m->held == held)
+		return;
+	WRITE_ONCE(m->requested, requested);
+	WRITE_ONCE(m->held, held);
+	pcm_vm_update_verdict(vm);
+}
+
+/* The OR over the VM's vCPUs; caller holds vm->lock. */
+static void pcm_vm_msr_union(struct pcm_vm *vm, u64 *requested, u64 *held)
+{
+	unsigned int i;
+
+	*requested = vm->msr_more.requested;
+	*held = vm->msr_more.held;
+	for (i = 0; i < PCM_VM_MSR_SLOTS; i++) {
+		*requested |= vm->msr[i].requested;
+		*held |= vm->msr[i].held;
+	}
+}
+
+void pcm_vm_msr_commit(struct kvm_vcpu *vcpu, u64 requested, u64 stored)
+{
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (vm) {
+		raw_spin_lock(&vm->lock);
+		pcm_vm_msr_record(vm, vcpu->vcpu_id, requested, stored);
+		raw_spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * KVM's default, before the vendor's reset derives anything from it.  A
+ * vCPU whose creation fails after this keeps its slot until a vCPU of the
+ * same id replaces it.
+ */
+void pcm_vm_msr_reset(struct kvm_vcpu *vcpu)
+{
+	u64 v = vcpu->arch.arch_capabilities;
+	struct pcm_vm *vm;
+
+	rcu_read_lock();
+	vm = pcm_vm_lookup(vcpu->kvm);
+	if (vm) {
+		raw_spin_lock(&vm->lock);
+		vcpu->arch.arch_capabilities = v & pcm_vm_arch_cap_allow(vm);
+		pcm_vm_msr_record(vm, vcpu->vcpu_id, v, vcpu->arch.arch_capabilities);
+		raw_spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Whatever set it (a write or default the other probes did not see, a
+ * mode set since), the vCPU runs with its MSR within the mode: KVM_RUN
+ * holds the vCPU's mutex, as KVM_SET_MSRS does.  KVM derived nothing from
+ * the wider value that the narrower one makes unsafe: on Intel, FB_CLEAR_DIS
+ * only stays off.
+ */
+static void pcm_vm_run_msrs(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	u64 v = READ_ONCE(vcpu->arch.arch_capabilities);
+	u64 allowed = v & pcm_vm_arch_cap_allow(vm);
+	struct pcm_vcpu_msr *m;
+
+	if (allowed == v) {
+		m = pcm_vm_msr_slot(vm, vcpu->vcpu_id, false);
+		if (m && READ_ONCE(m->held) == v)
+			return;		/* as recorded: every run but a vCPU's first */
+		if (!m && !(v & ~READ_ONCE(vm->msr_more.held)))
+			return;		/* a vCPU past the slots, already counted */
+	} else {
+		WRITE_ONCE(vcpu->arch.arch_capabilities, allowed);
+	}
+	raw_spin_lock(&vm->lock);
+	pcm_vm_msr_record(vm, vcpu->vcpu_id, v, allowed);
+	raw_spin_unlock(&vm->lock);
+}
+
 bool pcm_vm_run_refused(struct kvm_vcpu *vcpu)
 {
 	bool first = READ_ONCE(vcpu->arch.last_vmentry_cpu) == -1;
@@ -587,6 +725,8 @@ bool pcm_vm_run_refused(struct kvm_vcpu *vcpu)
 				    task_tgid_nr(current));
 		return true;
 	}
+	if (vm)
+		pcm_vm_run_msrs(vm, vcpu);
 	if (vm && (first || !READ_ONCE(vm->ran) || READ_ONCE(vm->blocked))) {
 		raw_spin_lock(&vm->lock);
 		if (first)
@@ -781,11 +921,19 @@ bool pcm_vm_exit_missed(struct kvm_vcpu *vcpu, u32 *absent)
 /* What the widest vCPU's guest sees; caller holds vm->lock. */
 static void pcm_vm_visible_locked(struct pcm_vm *vm, struct pcm_fs *visible)
 {
+	struct pcm_policy *pol = rcu_dereference_protected(vm->policy,
+							   lockdep_is_held(&vm->lock));
+
 	/* What KVM holds (each vCPU's closed, so is their union) ... */
 	*visible = vm->stored;
 	/* ... narrowed by the exit path: both closed, so is their meet. */
 	if (vm->exit_needed)
 		pcm_fs_and(visible, visible, &vm->exit_allow);
+	u64 requested, held;
+
+	/* A mode set since a write narrows the MSR by the next KVM_RUN. */
+	pcm_vm_msr_union(vm, &requested, &held);
+	pcm_fs_put_arch_cap(visible, held & pcm_fs_arch_cap(&pol->allow));
 }
 
 static void pcm_vm_identity_locked(struct pcm_vm *vm, struct pcm_kvm_identity *id)
@@ -947,8 +1095,12 @@ int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id)
 void pcm_vm_features(struct pcm_vm *vm, struct pcm_fs *requested,
 		     struct pcm_fs *visible, struct pcm_fs *hidden, u32 *flags)
 {
+	u64 msr_requested, msr_held;
+
 	raw_spin_lock(&vm->lock);
 	*requested = vm->requested;
+	pcm_vm_msr_union(vm, &msr_requested, &msr_held);
+	pcm_fs_put_arch_cap(requested, msr_requested);
 	pcm_vm_visible_locked(vm, visible);
 	*flags = (vm->cpuid_set ? PCM_KVM_VM_CPUID_SET : 0) |
 		 (vm->ran ? PCM_KVM_VM_RAN : 0) |

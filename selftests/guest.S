@@ -89,6 +89,16 @@ guest_xsetbv_entry:
 	movb	$GUEST_DONE_XSETBV, %al
 	jmp	report
 
+/* RDMSR(MB_MSR_INDEX) into MB_MSR_HI:MB_MSR_LO. */
+	.globl guest_rdmsr_entry
+guest_rdmsr_entry:
+	movl	MB(MB_MSR_INDEX), %ecx
+	rdmsr
+	movl	%eax, MB(MB_MSR_LO)
+	movl	%edx, MB(MB_MSR_HI)
+	movb	$GUEST_DONE_RDMSR, %al
+	jmp	report
+
 /* Vector N enters stub N, which pushes N. */
 exc_common:
 	popw	%ax

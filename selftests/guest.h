@@ -24,6 +24,7 @@
 #define GUEST_DONE_CPUID	0x01
 #define GUEST_DONE_XSETBV	0x02
 #define GUEST_DONE_CPUID_LOOP	0x03
+#define GUEST_DONE_RDMSR	0x04
 #define GUEST_DONE_EXCEPTION	0xee
 
 /* Mailbox offsets (from GUEST_MBOX_GPA) */
@@ -37,6 +38,9 @@
 #define MB_MISMATCH		0x1c	/* u32: results that differed from the entries */
 #define MB_MISMATCH_LEAF	0x20	/* u32: leaf of the first one */
 #define MB_MISMATCH_SUB		0x24	/* u32: its subleaf */
+#define MB_MSR_INDEX		0x28	/* u32: ECX for RDMSR */
+#define MB_MSR_LO		0x2c	/* u32: EAX it returned */
+#define MB_MSR_HI		0x30	/* u32: EDX */
 #define MB_ENTRIES		0x40	/* struct guest_cpuid[MB_MAX_ENTRIES] */
 #define MB_ENTRY_SIZE		24
 #define MB_MAX_ENTRIES		64
@@ -55,7 +59,7 @@ struct guest_cpuid {
 
 extern const unsigned char guest_code_start[], guest_code_end[];
 extern const unsigned char guest_cpuid_entry[], guest_xsetbv_entry[];
-extern const unsigned char guest_cpuid_loop_entry[];
+extern const unsigned char guest_cpuid_loop_entry[], guest_rdmsr_entry[];
 extern const unsigned char guest_exc_stubs[];
 #endif
 

@@ -226,7 +226,7 @@ TEST_F(kvm_runner, cpuid_exact)
 		uint32_t want = table_reg(self->set, d->leaf, d->subleaf, d->reg);
 		uint32_t got = guest_reg(&gv, d->leaf, d->subleaf, d->reg);
 
-		if (!cpuid2_find(self->set, d->leaf, d->subleaf))
+		if (!pcm_word_is_cpuid(w) || !cpuid2_find(self->set, d->leaf, d->subleaf))
 			continue;
 		EXPECT_EQ(want & ~dyn.words[w], got & ~dyn.words[w])
 			TH_LOG("word %s: set 0x%08x, guest saw 0x%08x", d->name, want, got);
@@ -605,17 +605,21 @@ TEST(host_features_within_kvm)
 {
 	struct kvm_cpuid2 *sup;
 	struct pcm_fs host, kvm, checked, extra, none;
+	uint64_t arch_cap = 0;
 
 	REQUIRE_PCM();
 	sup = supported(_metadata);
 	fs_from_cpuid2(sup, &kvm);
 	free(sup);
+	/* and KVM_GET_MSRS of /dev/kvm for the feature MSRs */
+	ASSERT_EQ(0, kvm_get_feature_msr(PCM_MSR_ARCH_CAPABILITIES, &arch_cap));
+	pcm_fs_put_arch_cap(&kvm, arch_cap);
 	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
 	pcm_fs_checked(&checked);
 	pcm_fs_and(&host, &host, &checked);
 	pcm_fs_andnot(&extra, &host, &kvm);
 	pcm_fs_zero(&none);
-	EXPECT_EQ(0, fs_diff("host_features beyond KVM_GET_SUPPORTED_CPUID", &extra, &none,
+	EXPECT_EQ(0, fs_diff("host_features beyond what /dev/kvm offers", &extra, &none,
 			     &checked));
 }
 
@@ -1204,7 +1208,8 @@ TEST_F(enforce, guest_cpuid)
 			const struct pcm_word_desc *d = &pcm_words[w];
 			uint32_t want = table_reg(self->set, d->leaf, d->subleaf, d->reg);
 
-			if (!cpuid2_find(self->set, d->leaf, d->subleaf))
+			if (!pcm_word_is_cpuid(w) ||
+			    !cpuid2_find(self->set, d->leaf, d->subleaf))
 				continue;
 			EXPECT_EQ(want & ~dyn.words[w],
 				  guest_reg(&gv, d->leaf, d->subleaf, d->reg) & ~dyn.words[w])
@@ -1275,6 +1280,7 @@ TEST_F(enforce, reported_features)
 
 	enforce_prepare(_metadata, self, variant);
 	pcm_fs_known(&known);
+	pcm_fs_set_arch_cap(&known, 0);		/* the MSR: msr.identity */
 	fs_compare_mask(&mask);
 	pcm_fs_andnot(&exp_hidden, &self->requested, &self->expected);
 
@@ -1403,6 +1409,266 @@ TEST_F(cpuid_v1, masked_like_v2)
 	/* The basics stay in every mode. */
 	EXPECT_TRUE(guest_reg(&gv, 1, 0, PCM_KVM_EDX) & (1U << 26)) TH_LOG("sse2 hidden");
 	free(got);
+}
+
+/* ---------------------------------------------------------------------- */
+/* msr: IA32_ARCH_CAPABILITIES as the guest reads it (RDMSR), per mode     */
+
+#define AC_IBRS_ALL	(1ULL << 1)	/* enhanced IBRS: KVM offers it only with the hardware */
+#define AC_RSBA		(1ULL << 2)	/* asks the guest for more mitigation */
+#define AC_MDS_NO	(1ULL << 5)
+#define AC_RESERVED	(1ULL << 63)	/* no meaning: KVM stores it all the same */
+
+FIXTURE(msr) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+	uint64_t offer;		/* KVM_GET_MSRS of /dev/kvm */
+	uint64_t wide;		/* what the VMM writes: more than KVM offers */
+	char dir[256];
+};
+
+FIXTURE_VARIANT(msr) {
+	unsigned int mode;
+	enum when when;
+	bool written;		/* the VMM writes the MSR; else KVM's default stays */
+};
+
+#define MSR_VARIANT(name, m, w, wr) \
+	FIXTURE_VARIANT_ADD(msr, name) { .mode = m, .when = w, .written = wr }
+
+MSR_VARIANT(off_written, PCM_KVM_MODE_OFF, BEFORE_SET_CPUID, true);
+MSR_VARIANT(off_default, PCM_KVM_MODE_OFF, BEFORE_SET_CPUID, false);
+MSR_VARIANT(min_written, PCM_KVM_MODE_MIN, BEFORE_SET_CPUID, true);
+MSR_VARIANT(v2_written, PCM_KVM_MODE_X86_64_V2, BEFORE_SET_CPUID, true);
+MSR_VARIANT(v2_default, PCM_KVM_MODE_X86_64_V2, BY_DEFAULT_MODE, false);
+MSR_VARIANT(v2_written_after, PCM_KVM_MODE_X86_64_V2, AFTER_SET_CPUID, true);
+MSR_VARIANT(v2_written_by_default, PCM_KVM_MODE_X86_64_V2, BY_DEFAULT_MODE, true);
+MSR_VARIANT(v4_written, PCM_KVM_MODE_X86_64_V4, BEFORE_SET_CPUID, true);
+MSR_VARIANT(baseline_written, PCM_KVM_MODE_BASELINE, BEFORE_SET_CPUID, true);
+
+FIXTURE_SETUP(msr)
+{
+	int r;
+
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+	if (!(table_reg(self->set, 7, 0, PCM_KVM_EDX) & (1U << 29)))
+		SKIP(return, "KVM does not enumerate IA32_ARCH_CAPABILITIES");
+	r = kvm_get_feature_msr(PCM_MSR_ARCH_CAPABILITIES, &self->offer);
+	ASSERT_EQ(0, r) TH_LOG("KVM_GET_MSRS(0x10a) of /dev/kvm: %s", strerror(-r));
+	/* A bit KVM does not offer, one that asks for more, a reserved one. */
+	self->wide = self->offer | AC_RSBA | AC_RESERVED;
+	if (!(self->offer & AC_IBRS_ALL))
+		self->wide |= AC_IBRS_ALL;
+}
+
+FIXTURE_TEARDOWN(msr)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+static uint64_t ac_of_class(enum pcm_class cls)
+{
+	struct pcm_fs fs;
+
+	pcm_fs_of_class(&fs, cls);
+	return pcm_fs_arch_cap(&fs);
+}
+
+static uint64_t ac_known(void)
+{
+	struct pcm_fs fs;
+
+	pcm_fs_known(&fs);
+	return pcm_fs_arch_cap(&fs);
+}
+
+/*
+ * What the guest must read: mode off leaves the VMM's value (or KVM's
+ * default) alone; every other mode keeps only the bits this host's KVM
+ * offers and those that ask for more mitigation, which it never takes away.
+ */
+static uint64_t msr_expected(FIXTURE_DATA(msr) *self, const FIXTURE_VARIANT(msr) *variant)
+{
+	uint64_t v = variant->written ? self->wide : self->offer;
+
+	if (variant->mode == PCM_KVM_MODE_OFF)
+		return v;
+	return v & ac_known() & (self->offer | ac_of_class(PCM_CLASS_SCRUB));
+}
+
+static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *self,
+			const FIXTURE_VARIANT(msr) *variant)
+{
+	struct pcm_fs bl;
+	char buf[64];
+	int r;
+
+	if (variant->mode == PCM_KVM_MODE_BASELINE) {
+		v2_plus_xsave(_metadata, &bl);
+		write_baseline(_metadata, &bl);
+	}
+	if (variant->when == BY_DEFAULT_MODE) {
+		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(variant->mode));
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf));
+	}
+	new_vm(_metadata, &self->vm, true);
+	if (variant->when == BY_DEFAULT_MODE)
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, self->saved.default_mode));
+	if (variant->when == BEFORE_SET_CPUID)
+		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	set_cpuid(_metadata, &self->vm, self->set);
+	if (variant->written) {
+		r = vcpu_set_msr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, self->wide);
+		ASSERT_EQ(0, r) TH_LOG("KVM_SET_MSRS(0x10a = 0x%llx): %s",
+				       (unsigned long long)self->wide, strerror(-r));
+	}
+	if (variant->when == AFTER_SET_CPUID)
+		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
+}
+
+static uint64_t msr_guest_read(struct __test_metadata *_metadata, struct vm *vm)
+{
+	uint64_t v = 0;
+	int r, vec;
+
+	r = guest_rdmsr(vm, PCM_MSR_ARCH_CAPABILITIES, &v, &vec);
+	EXPECT_EQ(GUEST_DONE_RDMSR, r) TH_LOG("guest RDMSR(0x10a): %d (vector %d)", r, vec);
+	return v;
+}
+
+/* The guest reads its mode's value; KVM_GET_MSRS then says the same. */
+TEST_F(msr, guest_reads)
+{
+	uint64_t want = msr_expected(self, variant), got, stored = 0;
+	int r;
+
+	msr_prepare(_metadata, self, variant);
+	got = msr_guest_read(_metadata, &self->vm);
+	EXPECT_EQ(want, got) TH_LOG("%s: guest read 0x%llx, want 0x%llx (VMM %s 0x%llx, KVM offers 0x%llx)",
+				    pcm_mode_name(variant->mode), (unsigned long long)got,
+				    (unsigned long long)want,
+				    variant->written ? "wrote" : "left the default",
+				    (unsigned long long)(variant->written ? self->wide : self->offer),
+				    (unsigned long long)self->offer);
+	r = vcpu_get_msr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, &stored);
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(got, stored) TH_LOG("KVM_GET_MSRS after the run");
+	/* and again: the value holds */
+	EXPECT_EQ(got, msr_guest_read(_metadata, &self->vm));
+}
+
+/* Identity and features name the MSR's bits; hidden ones show as hidden. */
+TEST_F(msr, identity)
+{
+	uint64_t want = msr_expected(self, variant) & ac_known();
+	uint64_t asked = (variant->written ? self->wide : self->offer) & ac_known();
+	struct pcm_kvm_vm_identity id = { .size = sizeof(id) };
+	struct pcm_kvm_vm_features f;
+	char path[320], text[PCM_IDENTITY_TEXT_MAX];
+	struct pcm_kvm_identity parsed;
+	const char *bad;
+	size_t badlen;
+	ssize_t n;
+
+	msr_prepare(_metadata, self, variant);
+	msr_guest_read(_metadata, &self->vm);
+	id.vm_fd = self->vm.vm_fd;
+	ASSERT_EQ(0, ioctl(pcm_fd(), PCM_KVM_GET_VM_IDENTITY, &id)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(want, pcm_fs_arch_cap(&id.id.features));
+	ASSERT_EQ(0, pcm_get_vm_features(self->vm.vm_fd, &f));
+	EXPECT_EQ(want, pcm_fs_arch_cap(&f.visible));
+	EXPECT_EQ(asked, pcm_fs_arch_cap(&f.requested));
+	EXPECT_EQ(asked & ~want, pcm_fs_arch_cap(&f.hidden));
+	/* The text form says the same, by name. */
+	snprintf(path, sizeof(path), "%s/identity", self->dir);
+	n = sysfs_read(path, text, sizeof(text));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, pcm_identity_parse(text, n, &parsed, &bad, &badlen)) TH_LOG("%s", text);
+	EXPECT_EQ(want, pcm_fs_arch_cap(&parsed.features));
+	if (want & AC_MDS_NO)
+		EXPECT_NE(NULL, strstr(text, " arch_capabilities.mds_no")) TH_LOG("%s", text);
+	if (variant->written && variant->mode != PCM_KVM_MODE_OFF && !(self->offer & AC_IBRS_ALL))
+		EXPECT_EQ(NULL, strstr(text, "arch_capabilities.ibrs_all")) TH_LOG("%s", text);
+}
+
+FIXTURE(msr_cases) {
+	struct saved_state saved;
+	struct vm vm;
+	struct kvm_cpuid2 *set;
+	uint64_t offer;
+};
+
+FIXTURE_SETUP(msr_cases)
+{
+	self->vm.vm_fd = -1;
+	self->vm.vcpu_fd = -1;
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+	ASSERT_EQ(0, kvm_get_feature_msr(PCM_MSR_ARCH_CAPABILITIES, &self->offer));
+}
+
+FIXTURE_TEARDOWN(msr_cases)
+{
+	vm_destroy(&self->vm);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* A guest whose CPUID does not enumerate the MSR cannot read it (#GP). */
+TEST_F(msr_cases, no_cpuid_bit)
+{
+	struct pcm_kvm_vm_identity id = { .size = sizeof(id) };
+	struct kvm_cpuid_entry2 *e = cpuid2_find(self->set, 7, 0);
+	uint64_t v;
+	int r, vec;
+
+	ASSERT_NE(NULL, e);
+	e->edx &= ~(1U << 29);
+	new_vm(_metadata, &self->vm, true);
+	set_mode(_metadata, self->vm.vm_fd, PCM_KVM_MODE_X86_64_V2);
+	set_cpuid(_metadata, &self->vm, self->set);
+	r = guest_rdmsr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, &v, &vec);
+	EXPECT_EQ(GUEST_DONE_EXCEPTION, r);
+	EXPECT_EQ(GP_VECTOR, vec);
+	id.vm_fd = self->vm.vm_fd;
+	ASSERT_EQ(0, ioctl(pcm_fd(), PCM_KVM_GET_VM_IDENTITY, &id));
+	EXPECT_EQ(0, pcm_fs_arch_cap(&id.id.features));
+}
+
+/*
+ * host_withhold plays a host that is affected: KVM's default and the VMM's
+ * write both lose the bit, in mode off too, and host_features says so.
+ */
+TEST_F(msr_cases, withheld)
+{
+	struct pcm_fs host;
+	int r;
+
+	if (!(self->offer & AC_MDS_NO))
+		SKIP(return, "KVM does not offer mds_no here");
+	ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_HOST_WITHHOLD, "arch_capabilities.mds_no\n"));
+	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
+	EXPECT_FALSE(pcm_fs_test(&host, PCM_F_AC_MDS_NO));
+	new_vm(_metadata, &self->vm, true);
+	set_cpuid(_metadata, &self->vm, self->set);
+	EXPECT_EQ(self->offer & ~AC_MDS_NO, msr_guest_read(_metadata, &self->vm))
+		TH_LOG("KVM's default");
+	vm_destroy(&self->vm);
+	new_vm(_metadata, &self->vm, true);
+	set_cpuid(_metadata, &self->vm, self->set);
+	r = vcpu_set_msr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, self->offer);
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(self->offer & ~AC_MDS_NO, msr_guest_read(_metadata, &self->vm))
+		TH_LOG("the VMM's write");
 }
 
 /* ---------------------------------------------------------------------- */

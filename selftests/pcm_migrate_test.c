@@ -1294,7 +1294,7 @@ static bool replace_line(char *s, size_t size, const char *key, const char *line
 TEST_F(expect, malformed)
 {
 	static char t[ID_TEXT_MAX + 64], longstr[5000], junk[256];
-	char vendor13[32], version2[32];
+	char vendor13[32], version3[32];
 	const struct {
 		const char *what, *key, *line;	/* the line of key becomes line */
 	} edits[] = {
@@ -1303,7 +1303,7 @@ TEST_F(expect, malformed)
 		{ "no pcm_kvm_identity line", "pcm_kvm_identity:", "" },
 		{ "no mode line", "mode:", "" },
 		{ "no phys_bits line", "phys_bits:", "" },
-		{ "version 2", "pcm_kvm_identity:", version2 },
+		{ "version 3", "pcm_kvm_identity:", version3 },
 		{ "unknown mode", "mode:", "mode: x86-64-v9\n" },
 		{ "phys_bits 256", "phys_bits:", "phys_bits: 256\n" },
 		{ "phys_bits not a number", "phys_bits:", "phys_bits: forty\n" },
@@ -1335,7 +1335,7 @@ TEST_F(expect, malformed)
 	EXPECT_SOURCE();
 	expect_dest(_metadata, self);
 	snprintf(vendor13, sizeof(vendor13), "vendor: X%.12s\n", self->src_id.vendor);
-	snprintf(version2, sizeof(version2), "pcm_kvm_identity: 2\n");
+	snprintf(version3, sizeof(version3), "pcm_kvm_identity: 3\n");
 
 	for (i = 0; i < ARRAY_SIZE(edits); i++) {
 		snprintf(t, sizeof(t), "%s", self->src_text);
@@ -1524,6 +1524,7 @@ FIXTURE(table) {
 FIXTURE_VARIANT(table) {
 	unsigned int a, b;
 	bool a_to_b, b_to_a;	/* the brief's table, not derived here */
+	bool msr_z;		/* Z is a not-affected bit of IA32_ARCH_CAPABILITIES */
 };
 
 /* Same features: both ways work. */
@@ -1534,14 +1535,28 @@ FIXTURE_VARIANT_ADD(table, a_superset) { .a = 07, .b = 03, .a_to_b = false, .b_t
 FIXTURE_VARIANT_ADD(table, a_subset) { .a = 03, .b = 07, .a_to_b = true, .b_to_a = false };
 /* Different combinations: both fail. */
 FIXTURE_VARIANT_ADD(table, different) { .a = 03, .b = 06, .a_to_b = false, .b_to_a = false };
+/* The same four rows with Z an MSR bit: a host without it is affected. */
+FIXTURE_VARIANT_ADD(table, msr_same) {
+	.a = 07, .b = 07, .a_to_b = true, .b_to_a = true, .msr_z = true };
+FIXTURE_VARIANT_ADD(table, msr_a_superset) {
+	.a = 07, .b = 03, .a_to_b = false, .b_to_a = true, .msr_z = true };
+FIXTURE_VARIANT_ADD(table, msr_a_subset) {
+	.a = 03, .b = 07, .a_to_b = true, .b_to_a = false, .msr_z = true };
+FIXTURE_VARIANT_ADD(table, msr_different) {
+	.a = 03, .b = 06, .a_to_b = false, .b_to_a = false, .msr_z = true };
 
 FIXTURE_SETUP(table)
 {
 	static const char *const candidates[] = {
 		"sse4_2", "popcnt", "cx16", "lahf_lm", "sse4_1", "ssse3",
 	};
+	static const char *const msr_candidates[] = {
+		"arch_capabilities.mds_no", "arch_capabilities.rdcl_no",
+		"arch_capabilities.gds_no", "arch_capabilities.its_no",
+		"arch_capabilities.ssb_no",
+	};
 	struct pcm_fs host, req, allow, one, closed;
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, want = variant->msr_z ? 2 : 3;
 
 	self->kmsg = -1;
 	REQUIRE_PCM();
@@ -1550,7 +1565,7 @@ FIXTURE_SETUP(table)
 	ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
 	fs_from_cpuid2(self->set, &req);
 	pcm_mode_allow(PCM_KVM_MODE_X86_64_V2, NULL, &allow);
-	for (i = 0; i < ARRAY_SIZE(candidates) && n < 3; i++) {
+	for (i = 0; i < ARRAY_SIZE(candidates) && n < want; i++) {
 		int id = feature_id(candidates[i]);
 
 		if (!pcm_fs_test(&host, id) || !pcm_fs_test(&req, id) ||
@@ -1568,8 +1583,35 @@ FIXTURE_SETUP(table)
 		snprintf(self->names[n], sizeof(self->names[n]), "%s", candidates[i]);
 		n++;
 	}
-	if (n < 3)
-		SKIP(return, "fewer than 3 independent x86-64-v2 features on this host");
+	if (n < want)
+		SKIP(return, "fewer than %u independent x86-64-v2 features on this host", want);
+	/* An MSR bit: what the host's KVM offers a guest (it lacks no CPUID bit). */
+	for (i = 0; i < ARRAY_SIZE(msr_candidates) && n < 3; i++) {
+		int id = feature_id(msr_candidates[i]);
+
+		if (!pcm_fs_test(&host, id))
+			continue;
+		self->xyz[n] = id;
+		snprintf(self->names[n], sizeof(self->names[n]), "%s", msr_candidates[i]);
+		n++;
+	}
+	ASSERT_EQ(3, n) TH_LOG("this host's KVM offers none of the not-affected bits tried");
+}
+
+/*
+ * The guest's CPUID, and its IA32_ARCH_CAPABILITIES read with RDMSR: what
+ * the guest sees of X, Y, Z.
+ */
+static void guest_sees(struct __test_metadata *_metadata, struct vm *vm,
+		       struct kvm_cpuid2 *set, struct guest_view *gv)
+{
+	uint64_t v = 0;
+	int r, vec;
+
+	run_guest_cpuid(_metadata, vm, set, gv);
+	r = guest_rdmsr(vm, PCM_MSR_ARCH_CAPABILITIES, &v, &vec);
+	EXPECT_EQ(GUEST_DONE_RDMSR, r) TH_LOG("guest RDMSR(0x10a): %d (vector %d)", r, vec);
+	pcm_fs_put_arch_cap(&gv->fs, v);
 }
 
 FIXTURE_TEARDOWN(table)
@@ -1636,7 +1678,7 @@ static void table_move(struct __test_metadata *_metadata, FIXTURE_DATA(table) *s
 	set_mode(_metadata, s.vm_fd, PCM_KVM_MODE_X86_64_V2);
 	set_cpuid(_metadata, &s, self->set);
 	wait_vm_dir(_metadata, s.vm_fd, sdir, sizeof(sdir));
-	run_guest_cpuid(_metadata, &s, self->set, &gv);
+	guest_sees(_metadata, &s, self->set, &gv);
 	pcm_fs_and(&got_xyz, &gv.fs, &all_xyz);
 	mask_fs(self, src, &want_missing);
 	EXPECT_EQ(0, fs_diff(dir_name, &got_xyz, &want_missing, &known))
@@ -1676,7 +1718,7 @@ static void table_move(struct __test_metadata *_metadata, FIXTURE_DATA(table) *s
 		EXPECT_EQ(0, r) TH_LOG("%s: expect refused: %s", dir_name, strerror(-r));
 		set_cpuid(_metadata, &d, self->set);
 		expect_status(_metadata, ddir, "ok\n");
-		run_guest_cpuid(_metadata, &d, self->set, &gv);
+		guest_sees(_metadata, &d, self->set, &gv);
 		pcm_fs_and(&got_xyz, &gv.fs, &all_xyz);
 		mask_fs(self, dst, &want_missing);
 		EXPECT_EQ(0, fs_diff(dir_name, &got_xyz, &want_missing, &known))

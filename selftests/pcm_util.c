@@ -275,6 +275,8 @@ void fs_compare_mask(struct pcm_fs *fs)
 	pcm_fs_known(&known);
 	fs_dynamic(&dyn);
 	pcm_fs_andnot(fs, &known, &dyn);
+	/* CPUID only: the feature MSRs have tests of their own (msr.*). */
+	pcm_fs_set_arch_cap(fs, 0);
 }
 
 void fs_expected(unsigned int mode, const struct pcm_fs *baseline,
@@ -323,6 +325,8 @@ unsigned int feature_requests(struct kvm_cpuid2 *c, struct guest_cpuid *req)
 		uint32_t leaf = 0, sub = 0;
 
 		if (w > 0 && w <= PCM_KVM_NR_WORDS_USED) {
+			if (!pcm_word_is_cpuid(w - 1))
+				continue;
 			leaf = pcm_words[w - 1].leaf;
 			sub = pcm_words[w - 1].subleaf;
 		} else if (w > PCM_KVM_NR_WORDS_USED) {

@@ -372,6 +372,64 @@ int guest_cpuid_loop(struct vm *vm, const struct guest_cpuid *ref, unsigned int 
 	return 0;
 }
 
+int guest_rdmsr(struct vm *vm, uint32_t index, uint64_t *value, int *vector)
+{
+	int r;
+
+	*(uint32_t *)mbox(vm, MB_MSR_INDEX) = index;
+	*(uint32_t *)mbox(vm, MB_VECTOR) = ~0u;
+	r = vcpu_run_guest(vm, guest_rdmsr_entry);
+	*vector = -1;
+	if (r == GUEST_DONE_EXCEPTION)
+		*vector = *(uint16_t *)mbox(vm, MB_VECTOR);
+	if (r == GUEST_DONE_RDMSR)
+		*value = *(uint32_t *)mbox(vm, MB_MSR_LO) |
+			 (uint64_t)*(uint32_t *)mbox(vm, MB_MSR_HI) << 32;
+	return r;
+}
+
+struct one_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+/* KVM_{GET,SET}_MSRS return how many MSRs they did. */
+static int msr_ioctl(int fd, unsigned long req, struct one_msr *m)
+{
+	int r = ioctl(fd, req, m);
+
+	if (r < 0)
+		return -errno;
+	return r == 1 ? 0 : -EINVAL;
+}
+
+int vcpu_set_msr(struct vm *vm, uint32_t index, uint64_t value)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .e.index = index, .e.data = value };
+
+	return msr_ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m);
+}
+
+int vcpu_get_msr(struct vm *vm, uint32_t index, uint64_t *value)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .e.index = index };
+	int r = msr_ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m);
+
+	if (!r)
+		*value = m.e.data;
+	return r;
+}
+
+int kvm_get_feature_msr(uint32_t index, uint64_t *value)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .e.index = index };
+	int r = msr_ioctl(kvm_fd(), KVM_GET_MSRS, &m);
+
+	if (!r)
+		*value = m.e.data;
+	return r;
+}
+
 int guest_xsetbv(struct vm *vm, uint64_t xcr0, uint64_t *readback, int *vector)
 {
 	int r;

@@ -82,5 +82,17 @@ int guest_cpuid_loop(struct vm *vm, const struct guest_cpuid *ref, unsigned int 
  * -errno as vcpu_run_guest().
  */
 int guest_xsetbv(struct vm *vm, uint64_t xcr0, uint64_t *readback, int *vector);
+/*
+ * Let the guest run RDMSR(index).  Returns GUEST_DONE_RDMSR (then *value is
+ * set) or GUEST_DONE_EXCEPTION (then *vector is set), or -errno as
+ * vcpu_run_guest().
+ */
+int guest_rdmsr(struct vm *vm, uint32_t index, uint64_t *value, int *vector);
+
+/* One MSR of the vCPU (KVM_SET_MSRS/KVM_GET_MSRS): 0 or -errno. */
+int vcpu_set_msr(struct vm *vm, uint32_t index, uint64_t value);
+int vcpu_get_msr(struct vm *vm, uint32_t index, uint64_t *value);
+/* A feature MSR as /dev/kvm offers it: 0 or -errno. */
+int kvm_get_feature_msr(uint32_t index, uint64_t *value);
 
 #endif /* PCM_SELFTEST_VM_H */

@@ -853,8 +853,12 @@ static void ti_check_msr(struct kunit *test)
 	/* rsba asks for more mitigation: a host without it never refuses */
 #define TI_AC_MDS_GDS "arch_capabilities arch_capabilities.mds_no arch_capabilities.gds_no"
 	ti_fs(test, TI_BASE TI_AC_MDS_GDS, &host.features);
-	ti_expect_check(test, "a host with more", &vm, &host, PCM_KVM_CHECK_COMPATIBLE,
-			"compatible (this host has more: arch_capabilities.gds_no)");
+	/* immune to more: nothing the guest could use, so identical */
+	ti_expect_check(test, "a host immune to more", &vm, &host, PCM_KVM_CHECK_IDENTICAL,
+			"identical");
+	ti_fs(test, TI_BASE TI_AC_MDS_GDS " arch_capabilities.ibrs_all", &host.features);
+	ti_expect_check(test, "a host with a control more", &vm, &host, PCM_KVM_CHECK_COMPATIBLE,
+			"compatible (this host has more: arch_capabilities.ibrs_all)");
 	/* a guest that cannot read the MSR relies on none of it */
 	ti_fs(test, TI_BASE, &vm.features);
 	ti_fs(test, TI_BASE, &host.features);

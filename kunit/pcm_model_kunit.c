@@ -457,8 +457,8 @@ static void t_table_words(struct kunit *test)
 
 /*
  * IA32_ARCH_CAPABILITIES bits as Linux's msr-index.h numbers them; each
- * needs the CPUID bit that enumerates the MSR, and none is hardware a mode
- * could hide (classes SPEC and SCRUB).
+ * needs the CPUID bit that enumerates the MSR, and none is hardware a named
+ * level could hide (classes SPEC, NO and SCRUB).
  */
 static void t_table_arch_cap_bits(struct kunit *test)
 {
@@ -467,17 +467,17 @@ static void t_table_arch_cap_bits(struct kunit *test)
 		unsigned int bit;
 		u8 cls;
 	} want[] = {
-		{ "rdcl_no", 0, PCM_CLASS_SPEC },	{ "ibrs_all", 1, PCM_CLASS_SPEC },
+		{ "rdcl_no", 0, PCM_CLASS_NO },	{ "ibrs_all", 1, PCM_CLASS_SPEC },
 		{ "rsba", 2, PCM_CLASS_SCRUB },
-		{ "skip_vmentry_l1dflush", 3, PCM_CLASS_SPEC },
-		{ "ssb_no", 4, PCM_CLASS_SPEC },	{ "mds_no", 5, PCM_CLASS_SPEC },
-		{ "pschange_mc_no", 6, PCM_CLASS_SPEC }, { "tsx_ctrl_msr", 7, PCM_CLASS_SPEC },
-		{ "taa_no", 8, PCM_CLASS_SPEC },	{ "sbdr_ssdp_no", 13, PCM_CLASS_SPEC },
-		{ "fbsdp_no", 14, PCM_CLASS_SPEC },	{ "psdp_no", 15, PCM_CLASS_SPEC },
+		{ "skip_vmentry_l1dflush", 3, PCM_CLASS_NO },
+		{ "ssb_no", 4, PCM_CLASS_NO },	{ "mds_no", 5, PCM_CLASS_NO },
+		{ "pschange_mc_no", 6, PCM_CLASS_NO }, { "tsx_ctrl_msr", 7, PCM_CLASS_SPEC },
+		{ "taa_no", 8, PCM_CLASS_NO },	{ "sbdr_ssdp_no", 13, PCM_CLASS_NO },
+		{ "fbsdp_no", 14, PCM_CLASS_NO },	{ "psdp_no", 15, PCM_CLASS_NO },
 		{ "fb_clear", 17, PCM_CLASS_SPEC },	{ "rrsba", 19, PCM_CLASS_SCRUB },
-		{ "bhi_no", 20, PCM_CLASS_SPEC },	{ "pbrsb_no", 24, PCM_CLASS_SPEC },
-		{ "gds_no", 26, PCM_CLASS_SPEC },	{ "rfds_no", 27, PCM_CLASS_SPEC },
-		{ "rfds_clear", 28, PCM_CLASS_SPEC },	{ "its_no", 62, PCM_CLASS_SPEC },
+		{ "bhi_no", 20, PCM_CLASS_NO },	{ "pbrsb_no", 24, PCM_CLASS_NO },
+		{ "gds_no", 26, PCM_CLASS_NO },	{ "rfds_no", 27, PCM_CLASS_NO },
+		{ "rfds_clear", 28, PCM_CLASS_SPEC },	{ "its_no", 62, PCM_CLASS_NO },
 	};
 	struct pcm_fs fs, known;
 	char name[PCM_NAME_MAX + 1];
@@ -986,7 +986,10 @@ static void t_mode_nested(struct kunit *test)
 	}
 }
 
-/* KVM, INV, SCRUB and SPEC features are shown by every mode, even an empty baseline. */
+/*
+ * KVM, INV, SCRUB and SPEC features are shown by every mode, even an empty
+ * baseline; NO features by every mode but baseline.
+ */
 static void t_mode_non_hw_always(struct kunit *test)
 {
 	static const unsigned int modes[] = {
@@ -1002,7 +1005,8 @@ static void t_mode_non_hw_always(struct kunit *test)
 			u8 cls = pcm_features[id].cls;
 
 			if (cls != PCM_CLASS_KVM && cls != PCM_CLASS_INV &&
-			    cls != PCM_CLASS_SCRUB && cls != PCM_CLASS_SPEC)
+			    cls != PCM_CLASS_SCRUB && cls != PCM_CLASS_SPEC &&
+			    (cls != PCM_CLASS_NO || modes[i] == PCM_KVM_MODE_BASELINE))
 				continue;
 			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_test(&a, id), "%s hides %s",
 					      pcm_mode_name(modes[i]), pcm_features[id].name);

@@ -54,40 +54,82 @@ static void t_spec_fs(struct pcm_fs *spec)
 	pcm_fs_of_class(spec, PCM_CLASS_SPEC);
 }
 
-/* The list: each of these is a speculation control or enumerates one. */
+static void t_no_fs(struct pcm_fs *no)
+{
+	pcm_fs_of_class(no, PCM_CLASS_NO);
+}
+
+static void t_expect_class(struct kunit *test, const char *const *names, size_t n,
+			   unsigned int cls)
+{
+	unsigned int i;
+	int id;
+
+	for (i = 0; i < n; i++) {
+		id = pcm_feature_lookup(names[i], strlen(names[i]));
+		KUNIT_ASSERT_GE_MSG(test, id, 0, "%s is not in the table", names[i]);
+		KUNIT_EXPECT_EQ_MSG(test, pcm_features[id].cls, cls, "%s", names[i]);
+	}
+}
+
+/*
+ * The issue's list: each of these is a speculation control or enumerates
+ * one (SPEC), or says the CPU is not affected by a bug (NO).
+ */
 static void t_spec_class(struct kunit *test)
 {
 	static const char *const spec[] = {
 		"spec_ctrl", "intel_stibp", "flush_l1d", "spec_ctrl_ssbd",
 		"amd_ibpb", "amd_ibrs", "amd_stibp", "amd_ssbd", "virt_ssbd",
-		"autoibrs", "ibpb_brtype", "sbpb", "amd_ssb_no", "btc_no",
-		"srso_no", "bhi_ctrl", "rrsba_ctrl", "psfd", "ipred_ctrl",
-		"ddpd_u", "mcdt_no", "amd_psfd",
+		"autoibrs", "ibpb_brtype", "sbpb", "bhi_ctrl", "rrsba_ctrl", "psfd",
+		"ipred_ctrl", "ddpd_u", "amd_psfd", "arch_capabilities.ibrs_all",
+		"arch_capabilities.fb_clear", "arch_capabilities.tsx_ctrl_msr",
 	};
-	unsigned int i;
-	int id;
+	static const char *const no[] = {
+		"amd_ssb_no", "btc_no", "srso_no", "srso_user_kernel_no", "mcdt_no",
+		"arch_capabilities.rdcl_no", "arch_capabilities.mds_no",
+		"arch_capabilities.gds_no", "arch_capabilities.its_no",
+	};
 
-	for (i = 0; i < ARRAY_SIZE(spec); i++) {
-		id = pcm_feature_lookup(spec[i], strlen(spec[i]));
-		KUNIT_ASSERT_GE_MSG(test, id, 0, "%s is not in the table", spec[i]);
-		KUNIT_EXPECT_EQ_MSG(test, pcm_features[id].cls, PCM_CLASS_SPEC,
-				    "%s", spec[i]);
-	}
+	t_expect_class(test, spec, ARRAY_SIZE(spec), PCM_CLASS_SPEC);
+	t_expect_class(test, no, ARRAY_SIZE(no), PCM_CLASS_NO);
 }
 
-/* Every mode allows every SPEC feature, whatever the baseline holds. */
+/*
+ * Every mode allows every SPEC feature, whatever the baseline holds; the
+ * named levels allow every NO bit, baseline those its list has.
+ */
 static void t_spec_allowed(struct kunit *test)
 {
-	struct pcm_fs allow, spec, empty;
-	unsigned int i;
+	struct pcm_fs allow, spec, no, empty, t;
+	unsigned int i, mode;
 
 	t_spec_fs(&spec);
+	t_no_fs(&no);
 	pcm_fs_zero(&empty);
 	for (i = 0; i < ARRAY_SIZE(t_masking_modes); i++) {
-		KUNIT_ASSERT_EQ(test, pcm_mode_allow(t_masking_modes[i], &empty, &allow), 0);
+		mode = t_masking_modes[i];
+		KUNIT_ASSERT_EQ(test, pcm_mode_allow(mode, &empty, &allow), 0);
 		KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_subset(&spec, &allow), "mode %s",
-				      pcm_mode_name(t_masking_modes[i]));
+				      pcm_mode_name(mode));
+		pcm_fs_and(&t, &no, &allow);
+		if (mode == PCM_KVM_MODE_BASELINE)
+			KUNIT_EXPECT_TRUE(test, pcm_fs_empty(&t));
+		else
+			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_equal(&t, &no), "mode %s",
+					      pcm_mode_name(mode));
 	}
+	/* a pool whose hosts all have mds_no and btc_no */
+	pcm_fs_zero(&t);
+	pcm_fs_set(&t, PCM_F_ARCH_CAPABILITIES);
+	pcm_fs_set(&t, PCM_F_AC_MDS_NO);
+	pcm_fs_set(&t, PCM_F_BTC_NO);
+	KUNIT_ASSERT_EQ(test, pcm_mode_allow(PCM_KVM_MODE_BASELINE, &t, &allow), 0);
+	pcm_fs_and(&allow, &allow, &no);
+	pcm_fs_andnot(&t, &t, &allow);
+	KUNIT_EXPECT_TRUE(test, pcm_fs_test(&allow, PCM_F_AC_MDS_NO));
+	KUNIT_EXPECT_TRUE(test, pcm_fs_test(&allow, PCM_F_BTC_NO));
+	KUNIT_EXPECT_EQ(test, pcm_fs_count(&allow), 2);
 }
 
 static void t_expect_7_2(struct kunit *test, const struct pcm_dump *d,
@@ -105,7 +147,7 @@ static void t_expect_7_2(struct kunit *test, const struct pcm_dump *d,
 static void t_spec_dumps_masked(struct kunit *test)
 {
 	struct kvm_cpuid_entry2 *e, *orig;
-	struct pcm_fs allow, before, after, spec, empty;
+	struct pcm_fs allow, before, before_no, after, spec, no, empty, t;
 	unsigned int d, m, i, n, seen = 0, with_7_2 = 0;
 
 	e = kunit_kcalloc(test, T_MAX_ENT, sizeof(*e), GFP_KERNEL);
@@ -114,11 +156,15 @@ static void t_spec_dumps_masked(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, orig);
 	KUNIT_ASSERT_GE(test, ARRAY_SIZE(pcm_dumps), 10);
 	t_spec_fs(&spec);
+	t_no_fs(&no);
 	pcm_fs_zero(&empty);
 	for (d = 0; d < ARRAY_SIZE(pcm_dumps); d++) {
 		n = t_entries(test, &pcm_dumps[d], orig);
 		pcm_fs_from_entries(orig, n, &before);
+		pcm_fs_and(&before_no, &before, &no);
 		pcm_fs_and(&before, &before, &spec);
+		for (i = 0; i < PCM_KVM_NR_WORDS_USED; i++)
+			seen += hweight32(before_no.words[i]);
 		for (i = 0; i < PCM_KVM_NR_WORDS_USED; i++)
 			seen += hweight32(before.words[i]);
 		with_7_2 += before.words[PCM_KVM_W_7_2_EDX] != 0;
@@ -129,6 +175,16 @@ static void t_spec_dumps_masked(struct kunit *test)
 			pcm_fs_from_entries(e, n, &after);
 			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_subset(&before, &after),
 					      "%s in %s loses a speculation control",
+					      pcm_dumps[d].name,
+					      pcm_mode_name(t_masking_modes[m]));
+			/* an empty pool has no not-affected bit; a level keeps them */
+			pcm_fs_and(&after, &after, &no);
+			if (t_masking_modes[m] == PCM_KVM_MODE_BASELINE)
+				pcm_fs_zero(&t);
+			else
+				t = before_no;
+			KUNIT_EXPECT_TRUE_MSG(test, pcm_fs_equal(&after, &t),
+					      "%s in %s: not-affected bits",
 					      pcm_dumps[d].name,
 					      pcm_mode_name(t_masking_modes[m]));
 			for (i = 0; i < n; i++) {
@@ -145,17 +201,19 @@ static void t_spec_dumps_masked(struct kunit *test)
 	KUNIT_EXPECT_GE(test, with_7_2, 1);
 }
 
-/* The SPEC bits are part of the identity: a destination without one refuses. */
+/* SPEC and NO bits are part of the identity: a destination without one refuses. */
 static void t_spec_identity(struct kunit *test)
 {
 	struct kvm_cpuid_entry2 *e;
 	struct pcm_kvm_identity vm, host;
-	struct pcm_fs allow, spec, missing, extra, empty;
+	struct pcm_fs allow, spec, no, missing, extra, empty;
 	unsigned int d, n, id, limits, result, checked = 0;
 
 	e = kunit_kcalloc(test, T_MAX_ENT, sizeof(*e), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	t_spec_fs(&spec);
+	t_no_fs(&no);
+	pcm_fs_or(&spec, &spec, &no);
 	pcm_fs_zero(&empty);
 	pcm_mode_allow(PCM_KVM_MODE_X86_64_V2, &empty, &allow);
 	for (d = 0; d < ARRAY_SIZE(pcm_dumps); d++) {
@@ -185,16 +243,18 @@ static void t_spec_identity(struct kunit *test)
 	KUNIT_EXPECT_GE(test, checked, 50);
 }
 
-/* A level never needs a SPEC bit: TCG and old CPUs still reach theirs. */
+/* A level never needs a SPEC or NO bit: TCG and old CPUs still reach theirs. */
 static void t_spec_not_in_levels(struct kunit *test)
 {
 	struct kvm_cpuid_entry2 *e;
-	struct pcm_fs have, spec, without;
+	struct pcm_fs have, spec, no, without;
 	unsigned int d, n;
 
 	e = kunit_kcalloc(test, T_MAX_ENT, sizeof(*e), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	t_spec_fs(&spec);
+	t_no_fs(&no);
+	pcm_fs_or(&spec, &spec, &no);
 	for (d = 0; d < ARRAY_SIZE(pcm_dumps); d++) {
 		n = t_entries(test, &pcm_dumps[d], e);
 		pcm_fs_from_entries(e, n, &have);

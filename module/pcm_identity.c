@@ -97,12 +97,18 @@ unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
 				struct pcm_fs *missing, struct pcm_fs *extra,
 				unsigned int *limits)
 {
-	struct pcm_fs hw;
+	struct pcm_fs hw, no;
 	u32 basic, ext;
 
 	pcm_fs_checked(&hw);
 	pcm_fs_andnot(missing, &vm->features, &host->features);
 	pcm_fs_and(missing, missing, &hw);
+	/*
+	 * More is what a guest could use here.  Being immune to more bugs
+	 * is not (VMMs that predate a not-affected bit never show it).
+	 */
+	pcm_fs_of_class(&no, PCM_CLASS_NO);
+	pcm_fs_andnot(&hw, &hw, &no);
 	pcm_fs_andnot(extra, &host->features, &vm->features);
 	pcm_fs_and(extra, extra, &hw);
 

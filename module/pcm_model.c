@@ -248,6 +248,8 @@ void pcm_fs_checked(struct pcm_fs *fs)
 	pcm_fs_of_class(fs, PCM_CLASS_HW);
 	pcm_fs_of_class(&spec, PCM_CLASS_SPEC);
 	pcm_fs_or(fs, fs, &spec);
+	pcm_fs_of_class(&spec, PCM_CLASS_NO);
+	pcm_fs_or(fs, fs, &spec);
 }
 
 /*
@@ -397,7 +399,13 @@ int pcm_mode_allow(unsigned int mode, const struct pcm_fs *baseline,
 		const struct pcm_feature *f = &pcm_features[id];
 		bool ok;
 
-		if (f->cls != PCM_CLASS_HW)
+		/*
+		 * A pool shows a not-affected bit only if every host has it:
+		 * hiding one only makes the guest apply a mitigation.
+		 */
+		if (f->cls == PCM_CLASS_NO && mode == PCM_KVM_MODE_BASELINE)
+			ok = baseline && pcm_fs_test(baseline, id);
+		else if (f->cls != PCM_CLASS_HW)
 			ok = true;
 		else if (mode == PCM_KVM_MODE_BASELINE)
 			ok = baseline && pcm_fs_test(baseline, id);

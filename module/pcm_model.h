@@ -82,6 +82,7 @@ enum pcm_class {
 	PCM_CLASS_INV,		/* inverted: passed through, never refused */
 	PCM_CLASS_SCRUB,	/* might need scrubbing: OR-ed across a pool */
 	PCM_CLASS_SPEC,		/* speculation control: passed through, checked */
+	PCM_CLASS_NO,		/* not affected: as SPEC, but baseline levels it */
 	PCM_NR_CLASSES
 };
 
@@ -173,7 +174,7 @@ unsigned int pcm_fs_count(const struct pcm_fs *fs);
 /* Every bit of the table; or only those of one class. */
 void pcm_fs_known(struct pcm_fs *fs);
 void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls);
-/* What a destination must give the guest: the HW and SPEC classes. */
+/* What a destination must give the guest: the HW, SPEC and NO classes. */
 void pcm_fs_checked(struct pcm_fs *fs);
 
 /* Clear every feature whose dependencies are not all in fs (fixed point). */

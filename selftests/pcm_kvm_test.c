@@ -1425,6 +1425,7 @@ FIXTURE(msr) {
 	struct kvm_cpuid2 *set;
 	uint64_t offer;		/* KVM_GET_MSRS of /dev/kvm */
 	uint64_t wide;		/* what the VMM writes: more than KVM offers */
+	struct pcm_fs baseline;
 	char dir[256];
 };
 
@@ -1432,6 +1433,7 @@ FIXTURE_VARIANT(msr) {
 	unsigned int mode;
 	enum when when;
 	bool written;		/* the VMM writes the MSR; else KVM's default stays */
+	bool pool_msr;		/* baseline: the pool has this host's MSR bits */
 };
 
 #define MSR_VARIANT(name, m, w, wr) \
@@ -1446,6 +1448,9 @@ MSR_VARIANT(v2_written_after, PCM_KVM_MODE_X86_64_V2, AFTER_SET_CPUID, true);
 MSR_VARIANT(v2_written_by_default, PCM_KVM_MODE_X86_64_V2, BY_DEFAULT_MODE, true);
 MSR_VARIANT(v4_written, PCM_KVM_MODE_X86_64_V4, BEFORE_SET_CPUID, true);
 MSR_VARIANT(baseline_written, PCM_KVM_MODE_BASELINE, BEFORE_SET_CPUID, true);
+FIXTURE_VARIANT_ADD(msr, baseline_pool_msr) {
+	.mode = PCM_KVM_MODE_BASELINE, .when = BEFORE_SET_CPUID, .written = true,
+	.pool_msr = true };
 
 FIXTURE_SETUP(msr)
 {
@@ -1492,27 +1497,38 @@ static uint64_t ac_known(void)
 /*
  * What the guest must read: mode off leaves the VMM's value (or KVM's
  * default) alone; every other mode keeps only the bits this host's KVM
- * offers and those that ask for more mitigation, which it never takes away.
+ * offers and those that ask for more mitigation, which it never takes
+ * away, and of these only what the mode allows (baseline: the NO bits
+ * of its list).
  */
 static uint64_t msr_expected(FIXTURE_DATA(msr) *self, const FIXTURE_VARIANT(msr) *variant)
 {
 	uint64_t v = variant->written ? self->wide : self->offer;
+	struct pcm_fs allow;
 
 	if (variant->mode == PCM_KVM_MODE_OFF)
 		return v;
-	return v & ac_known() & (self->offer | ac_of_class(PCM_CLASS_SCRUB));
+	pcm_mode_allow(variant->mode, &self->baseline, &allow);
+	return v & pcm_fs_arch_cap(&allow) & (self->offer | ac_of_class(PCM_CLASS_SCRUB));
 }
 
 static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *self,
 			const FIXTURE_VARIANT(msr) *variant)
 {
-	struct pcm_fs bl;
+	struct pcm_fs host;
 	char buf[64];
 	int r;
 
+	pcm_fs_zero(&self->baseline);
 	if (variant->mode == PCM_KVM_MODE_BASELINE) {
-		v2_plus_xsave(_metadata, &bl);
-		write_baseline(_metadata, &bl);
+		v2_plus_xsave(_metadata, &self->baseline);
+		if (variant->pool_msr) {
+			ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_HOST_FEATURES, &host));
+			pcm_fs_set(&self->baseline, PCM_F_ARCH_CAPABILITIES);
+			pcm_fs_set_arch_cap(&self->baseline, pcm_fs_arch_cap(&host));
+		}
+		write_baseline(_metadata, &self->baseline);
+		ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_BASELINE, &self->baseline));
 	}
 	if (variant->when == BY_DEFAULT_MODE) {
 		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(variant->mode));
@@ -1547,10 +1563,11 @@ static uint64_t msr_guest_read(struct __test_metadata *_metadata, struct vm *vm)
 /* The guest reads its mode's value; KVM_GET_MSRS then says the same. */
 TEST_F(msr, guest_reads)
 {
-	uint64_t want = msr_expected(self, variant), got, stored = 0;
+	uint64_t want, got, stored = 0;
 	int r;
 
 	msr_prepare(_metadata, self, variant);
+	want = msr_expected(self, variant);
 	got = msr_guest_read(_metadata, &self->vm);
 	EXPECT_EQ(want, got) TH_LOG("%s: guest read 0x%llx, want 0x%llx (VMM %s 0x%llx, KVM offers 0x%llx)",
 				    pcm_mode_name(variant->mode), (unsigned long long)got,
@@ -1568,8 +1585,7 @@ TEST_F(msr, guest_reads)
 /* Identity and features name the MSR's bits; hidden ones show as hidden. */
 TEST_F(msr, identity)
 {
-	uint64_t want = msr_expected(self, variant) & ac_known();
-	uint64_t asked = (variant->written ? self->wide : self->offer) & ac_known();
+	uint64_t want, asked = (variant->written ? self->wide : self->offer) & ac_known();
 	struct pcm_kvm_vm_identity id = { .size = sizeof(id) };
 	struct pcm_kvm_vm_features f;
 	char path[320], text[PCM_IDENTITY_TEXT_MAX];
@@ -1579,6 +1595,7 @@ TEST_F(msr, identity)
 	ssize_t n;
 
 	msr_prepare(_metadata, self, variant);
+	want = msr_expected(self, variant) & ac_known();
 	msr_guest_read(_metadata, &self->vm);
 	id.vm_fd = self->vm.vm_fd;
 	ASSERT_EQ(0, ioctl(pcm_fd(), PCM_KVM_GET_VM_IDENTITY, &id)) TH_LOG("%s", strerror(errno));

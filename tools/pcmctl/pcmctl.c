@@ -62,6 +62,7 @@ static const char *const class_names[] = {
 	[PCM_CLASS_INV] = "INV",
 	[PCM_CLASS_SCRUB] = "SCRUB",
 	[PCM_CLASS_SPEC] = "SPEC",
+	[PCM_CLASS_NO] = "NO",
 };
 
 static const char *const class_help[] = {
@@ -71,6 +72,7 @@ static const char *const class_help[] = {
 	[PCM_CLASS_INV] = "inverted: presence means less; never hidden or refused",
 	[PCM_CLASS_SCRUB] = "might need scrubbing: OR-ed across a pool",
 	[PCM_CLASS_SPEC] = "speculation control or mitigation bit: never hidden, checked on moves",
+	[PCM_CLASS_NO] = "not affected: checked on moves; `baseline` needs every host to have it",
 };
 
 static const char *const reg_names[] = { "EAX", "EBX", "ECX", "EDX" };
@@ -419,7 +421,7 @@ static int modes_plain(void)
 		print_fs(pcm_mode_name(level_modes[i]), &allow);
 	}
 	fprintf(stdout,
-		"baseline: the list in %s/baseline, plus the KVM, INFO, INV, SCRUB and SPEC classes, dependency-closed\n",
+		"baseline: the list in %s/baseline, plus the KVM, INFO, INV, SCRUB and SPEC classes, dependency-closed (the list levels HW and NO)\n",
 		PCM_KVM_SYSFS);
 	return 0;
 }
@@ -517,7 +519,7 @@ static int modes_markdown(void)
 
 	printf("\n"
 	       "Every other hardware feature is hidden by the named modes; `pcmctl features` lists them all.\n"
-	       "`off` leaves the CPUID the VMM sets unchanged. `baseline` allows the list in `%s/baseline`, plus the classes passed through above.\n"
+	       "`off` leaves the CPUID the VMM sets unchanged. `baseline` allows the list in `%s/baseline`, plus the classes passed through above, NO only where the list has them.\n"
 	       "\n"
 	       "Hidden by dependency closure (a feature the mode would allow, hidden because a feature it needs is hidden):\n"
 	       "\n",
@@ -2401,20 +2403,25 @@ static int cmd_host(int argc, char **argv)
 /* pcmctl baseline */
 
 struct pool {
-	struct pcm_fs hw;	/* intersection of closed HW features */
+	struct pcm_fs hw;	/* intersection of closed HW and NO features */
 	struct pcm_fs scrub;	/* OR of SCRUB */
 	struct pcm_fs inv;	/* OR of INV */
 	unsigned long long max_basic_leaf, max_ext_leaf, phys_bits, xcr0;
 };
 
-/* The HW features of a host after dependency closure. */
+/*
+ * What mode baseline levels of a host, after dependency closure: its HW
+ * features and its not-affected bits (NO).
+ */
 static void host_hw(const struct profile *p, struct pcm_fs *hw)
 {
-	struct pcm_fs mask;
+	struct pcm_fs mask, no;
 
 	*hw = p->features;
 	pcm_fs_close(hw);
 	pcm_fs_of_class(&mask, PCM_CLASS_HW);
+	pcm_fs_of_class(&no, PCM_CLASS_NO);
+	pcm_fs_or(&mask, &mask, &no);
 	pcm_fs_and(hw, hw, &mask);
 }
 

@@ -137,6 +137,8 @@ fi
 bad=()
 while read -r name _ loc regbit class level needs; do
 	[ "$name" = NAME ] && continue
+	# a feature MSR's bit ("MSR 0x10a[5]"): not in a CPUID dump
+	[[ $loc = MSR && $name = arch_capabilities.* ]] && continue
 	if [[ $loc =~ ^(0x[0-9a-f]+)\.([0-9]+)$ &&
 		$regbit =~ ^(E[ABCD]X)\[([0-9]+)\]$ ]]; then
 		fidx[$name]=${#fname[@]}
@@ -158,14 +160,17 @@ if [ "${#bad[@]}" -ne 0 ] || [ "$nfeat" -lt 100 ]; then
 	tap_finish
 fi
 
-of_class() {	# of_class CLASS: the names of that class, table order
-	local j r=()
+of_class() {	# of_class CLASS...: the names of those classes, table order
+	local j c r=()
 	for ((j = 0; j < nfeat; j++)); do
-		[ "${fclass[j]}" = "$1" ] && r+=("${fname[j]}")
+		for c in "$@"; do
+			[ "${fclass[j]}" = "$c" ] && r+=("${fname[j]}")
+		done
 	done
 	echo "${r[*]:-}"
 }
-hw_all=$(of_class HW)
+# what a pool levels: HW features and the not-affected bits (NO)
+hw_all=$(of_class HW NO)
 scrub_all=$(of_class SCRUB)
 inv_all=$(of_class INV)
 
@@ -265,7 +270,7 @@ read_dump() {	# read_dump BASE FILE
 	done
 	local hw=()
 	for ((j = 0; j < nfeat; j++)); do
-		[ "${have[j]}" = 1 ] && [ "${fclass[j]}" = HW ] && hw+=("${fname[j]}")
+		case ${fclass[j]} in HW | NO) [ "${have[j]}" = 1 ] && hw+=("${fname[j]}") ;; esac
 	done
 	HW[$b]="${hw[*]:-}"
 

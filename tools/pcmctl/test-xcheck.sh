@@ -120,6 +120,8 @@ bad=()
 if [ "$rc" -eq 0 ]; then
 	while read -r name _ loc regbit _; do
 		[ "$name" = NAME ] && continue
+		# a feature MSR's bit ("MSR 0x10a[5]"): not in a CPUID dump
+		[[ $loc = MSR && $name = arch_capabilities.* ]] && continue
 		# LOCATION is "0xLEAF.SUB REG[BIT]" (sub-leaf in decimal)
 		if [[ $loc =~ ^(0x[0-9a-f]+)\.([0-9]+)$ &&
 			$regbit =~ ^(E[ABCD]X)\[([0-9]+)\]$ ]]; then

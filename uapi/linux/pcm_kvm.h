@@ -131,7 +131,7 @@ struct pcm_kvm_vm_identity {
 
 /* Answers of PCM_KVM_CHECK_IDENTITY, best first. */
 enum pcm_kvm_check_result {
-	PCM_KVM_CHECK_IDENTICAL = 0,	/* this host gives exactly that */
+	PCM_KVM_CHECK_IDENTICAL = 0,	/* exactly that (maybe immune to more) */
 	PCM_KVM_CHECK_COMPATIBLE,	/* it gives all of it, and more */
 	PCM_KVM_CHECK_MISSING,		/* features or limits missing here */
 	PCM_KVM_CHECK_VENDOR,		/* another CPU vendor */

@@ -92,6 +92,7 @@ static inline void fuzz_identity_normalize(struct pcm_kvm_identity *id)
 	memcpy(id->vendor, v, sizeof(v));
 	pcm_fs_known(&known);
 	pcm_fs_and(&id->features, &id->features, &known);
+	id->flags &= PCM_KVM_ID_TSC_SCALING;	/* the kernel refuses the rest */
 }
 
 #endif /* PCM_FUZZ_H */

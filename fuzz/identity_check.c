@@ -67,21 +67,32 @@ static void check_pair(const struct pcm_kvm_identity *vm,
 		       const struct pcm_kvm_identity *host, struct verdict *v,
 		       size_t cut)
 {
-	struct pcm_fs hw, t;
+	struct pcm_fs hw, no, t;
 
 	v->result = pcm_identity_check(vm, host, &v->missing, &v->extra, &v->limits);
 	FUZZ_CHECK(v->result <= PCM_KVM_CHECK_VENDOR, "result %u", v->result);
 	FUZZ_CHECK(!(v->limits & ~(PCM_KVM_LIMIT_PHYS_BITS | PCM_KVM_LIMIT_BASIC_LEAF |
-				   PCM_KVM_LIMIT_EXT_LEAF | PCM_KVM_LIMIT_XCR0)));
+				   PCM_KVM_LIMIT_EXT_LEAF | PCM_KVM_LIMIT_XCR0 |
+				   PCM_KVM_LIMIT_TSC)));
 
-	/* missing and extra: the HW and SPEC features only one side has. */
+	/*
+	 * missing: the HW, SPEC and NO features only the VM has; extra: the
+	 * HW and SPEC features only the host has (immune to more is not more).
+	 */
 	pcm_fs_checked(&hw);
 	pcm_fs_andnot(&t, &vm->features, &host->features);
 	pcm_fs_and(&t, &t, &hw);
 	FUZZ_CHECK(pcm_fs_equal(&t, &v->missing));
+	pcm_fs_of_class(&no, PCM_CLASS_NO);
+	pcm_fs_andnot(&hw, &hw, &no);
 	pcm_fs_andnot(&t, &host->features, &vm->features);
 	pcm_fs_and(&t, &t, &hw);
 	FUZZ_CHECK(pcm_fs_equal(&t, &v->extra));
+	/* the TSC: only an invtsc guest, only a known rate, never with scaling */
+	if (v->limits & PCM_KVM_LIMIT_TSC)
+		FUZZ_CHECK(pcm_fs_test(&vm->features, PCM_F_INVTSC) && vm->tsc_khz &&
+			   host->tsc_khz && !(host->flags & PCM_KVM_ID_TSC_SCALING) &&
+			   !pcm_tsc_same(vm->tsc_khz, host->tsc_khz));
 
 	FUZZ_CHECK(((v->limits & PCM_KVM_LIMIT_PHYS_BITS) != 0) ==
 		   (host->phys_bits < vm->phys_bits));

@@ -65,11 +65,14 @@ static void check_allow(unsigned int mode, const struct pcm_fs *base,
 	/* A mode allows no bit outside the table: hardware it cannot name. */
 	pcm_fs_known(&wider);
 	FUZZ_CHECK(pcm_fs_subset(&allow, &wider));
+	/* What baseline levels: HW features and not-affected bits (NO). */
 	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	pcm_fs_of_class(&outside, PCM_CLASS_NO);
+	pcm_fs_or(&hw, &hw, &outside);
 	pcm_fs_andnot(&nonhw, &wider, &hw);
 	if (mode != PCM_KVM_MODE_BASELINE)
 		return;
-	/* Only the baseline's HW features, besides the pass-through classes. */
+	/* Only the baseline's HW and NO features, besides the pass-through classes. */
 	pcm_fs_or(&wider, base, &nonhw);
 	pcm_fs_andnot(&outside, &allow, &wider);
 	FUZZ_CHECK(pcm_fs_empty(&outside), "baseline allows features it does not list");
@@ -77,12 +80,12 @@ static void check_allow(unsigned int mode, const struct pcm_fs *base,
 	pcm_fs_or(&wider, base, more);
 	FUZZ_CHECK(pcm_mode_allow(mode, &wider, &bigger) == 0);
 	FUZZ_CHECK(pcm_fs_subset(&allow, &bigger), "baseline allow-list not monotone");
-	/* A closed baseline of HW features comes back as it is. */
+	/* A closed baseline of HW and NO features comes back as it is. */
 	pcm_fs_and(&wider, base, &hw);
 	pcm_fs_or(&wider, &wider, &nonhw);
 	pcm_fs_close(&wider);
 	FUZZ_CHECK(pcm_fs_equal(&allow, &wider),
-		   "baseline allow-list is not the closure of its HW features");
+		   "baseline allow-list is not the closure of its HW and NO features");
 }
 
 /* pcm_fs_close(): a subset of its input, closed, and idempotent. */

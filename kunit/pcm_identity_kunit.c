@@ -104,7 +104,7 @@ static void ti_expect_check(struct kunit *test, const char *what,
 
 enum {
 	L_VERSION, L_VENDOR, L_MODE, L_BASIC, L_EXT, L_PHYS, L_XCR0,
-	L_FEATURES, L_WORDS, L_NR, L_APPEND = L_NR
+	L_TSC, L_TSC_SCALING, L_FEATURES, L_WORDS, L_NR, L_APPEND = L_NR
 };
 
 static const char *const ti_lines[L_NR] = {
@@ -115,6 +115,8 @@ static const char *const ti_lines[L_NR] = {
 	[L_EXT] = "max_ext_leaf: 0x80000008",
 	[L_PHYS] = "phys_bits: 46",
 	[L_XCR0] = "xcr0: 0x3",
+	[L_TSC] = "tsc_khz: 2100000",
+	[L_TSC_SCALING] = "tsc_scaling: no",
 	[L_FEATURES] = "features: fpu sse sse2 pni sse4_2 x2apic lm",
 	[L_WORDS] = "words: 1_ECX=0x00300001 1_EDX=0x06000001" TI_W_MID
 		    " 8000_0001_EDX=0x20000000" TI_W_END,
@@ -128,6 +130,7 @@ static void ti_sample(struct kunit *test, struct pcm_kvm_identity *id)
 	id->max_ext_leaf = 0x80000008;
 	id->phys_bits = 46;
 	id->xcr0 = 0x3;
+	id->tsc_khz = 2100000;
 }
 
 /*
@@ -322,6 +325,7 @@ static void ti_parse_tolerant(struct kunit *test)
 	unsigned int i;
 
 	ti_sample(test, &want);
+	want.tsc_khz = 0;	/* version 1: no TSC */
 	for (i = 0; i < ARRAY_SIZE(texts); i++) {
 		KUNIT_EXPECT_EQ_MSG(test, ti_parse(texts[i], strlen(texts[i]), &id, &bad, &badlen),
 				    0, "text %u: \"%.*s\"", i, (int)badlen, bad ? bad : "");
@@ -407,6 +411,11 @@ static const struct ti_bad_case ti_bad_cases[] = {
 	{ L_EXT, "", -ENODATA, "" },
 	{ L_PHYS, "", -ENODATA, "" },
 	{ L_XCR0, "", -ENODATA, "" },
+	{ L_TSC, "", -ENODATA, "" },
+	{ L_TSC_SCALING, "", -ENODATA, "" },
+	{ L_TSC, "tsc_khz: 0x100000000", -EINVAL },
+	{ L_TSC_SCALING, "tsc_scaling: maybe", -EINVAL },
+	{ L_VERSION, "pcm_kvm_identity: 1", -EINVAL },	/* version 1 had no TSC */
 	{ L_FEATURES, "", -ENODATA, "" },
 	{ L_WORDS, "", -ENODATA, "" },
 };
@@ -866,6 +875,36 @@ static void ti_check_msr(struct kunit *test)
 			"identical");
 }
 
+/* An invtsc guest keeps its TSC rate, unless the host scales. */
+static void ti_check_tsc(struct kunit *test)
+{
+	struct pcm_kvm_identity vm, host;
+
+	ti_ident(test, &vm, "GenuineIntel", PCM_KVM_MODE_OFF, TI_BASE "invtsc");
+	host = vm;
+	vm.tsc_khz = 2100000;
+	host.tsc_khz = 2100000;
+	ti_expect_check(test, "same rate", &vm, &host, PCM_KVM_CHECK_IDENTICAL, "identical");
+	host.tsc_khz = 2100500;		/* within KVM's 250 ppm */
+	ti_expect_check(test, "same within 250 ppm", &vm, &host, PCM_KVM_CHECK_IDENTICAL,
+			"identical");
+	host.tsc_khz = 2400000;
+	ti_expect_check(test, "another rate", &vm, &host, PCM_KVM_CHECK_MISSING,
+			"incompatible: missing tsc_khz=2100000 (this host: 2400000, no TSC scaling)");
+	host.flags = PCM_KVM_ID_TSC_SCALING;
+	ti_expect_check(test, "another rate, scaled", &vm, &host, PCM_KVM_CHECK_IDENTICAL,
+			"identical");
+	/* a guest without invtsc, or an unknown rate, is not checked */
+	host.flags = 0;
+	ti_fs(test, TI_BASE, &vm.features);
+	ti_fs(test, TI_BASE, &host.features);
+	ti_expect_check(test, "no invtsc", &vm, &host, PCM_KVM_CHECK_IDENTICAL, "identical");
+	ti_fs(test, TI_BASE "invtsc", &vm.features);
+	ti_fs(test, TI_BASE "invtsc", &host.features);
+	vm.tsc_khz = 0;
+	ti_expect_check(test, "unknown rate", &vm, &host, PCM_KVM_CHECK_IDENTICAL, "identical");
+}
+
 static void ti_check_vendor(struct kunit *test)
 {
 	struct pcm_kvm_identity vm, host;
@@ -1131,6 +1170,7 @@ static struct kunit_case pcm_identity_check_cases[] = {
 	KUNIT_CASE(ti_check_table),
 	KUNIT_CASE(ti_check_messages),
 	KUNIT_CASE(ti_check_msr),
+	KUNIT_CASE(ti_check_tsc),
 	KUNIT_CASE(ti_check_vendor),
 	KUNIT_CASE(ti_check_non_hw),
 	KUNIT_CASE(ti_check_phys_bits),

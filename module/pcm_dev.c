@@ -179,12 +179,18 @@ static long pcm_ioctl_check(void __user *argp)
 		pr_warn_ratelimited("CHECK_IDENTITY: unknown mode %u\n", c.id.mode);
 		return -EINVAL;
 	}
+	if (c.id.flags & ~PCM_KVM_ID_TSC_SCALING) {
+		pr_warn_ratelimited("CHECK_IDENTITY: unknown identity flags 0x%x\n", c.id.flags);
+		return -EINVAL;
+	}
 	/* This host as a destination of a VM in that mode. */
 	ret = pcm_host_identity(c.id.mode, NULL, &host);
 	if (ret)
 		return ret;
 	c.result = pcm_identity_check(&c.id, &host, &c.missing, &c.extra, &c.limits);
 	c.host_xcr0 = host.xcr0;
+	c.host_tsc_khz = host.tsc_khz;
+	c.host_flags = host.flags;
 	c.reserved = 0;
 	c.host_phys_bits = host.phys_bits;
 	c.host_max_basic_leaf = host.max_basic_leaf;
@@ -209,7 +215,8 @@ static long pcm_ioctl_vm_expect(void __user *argp)
 	}
 	pcm_fs_known(&known);
 	if (a.id.mode >= PCM_KVM_NR_MODES || !pcm_fs_subset(&a.id.features, &known) ||
-	    a.id.phys_bits > PCM_PHYS_BITS_MAX || a.id.vendor[sizeof(a.id.vendor) - 1]) {
+	    a.id.phys_bits > PCM_PHYS_BITS_MAX || a.id.vendor[sizeof(a.id.vendor) - 1] ||
+	    (a.id.flags & ~PCM_KVM_ID_TSC_SCALING)) {
 		pr_warn_ratelimited("SET_VM_EXPECT: malformed identity\n");
 		return -EINVAL;
 	}

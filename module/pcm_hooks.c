@@ -198,10 +198,15 @@ static struct kretprobe pcm_set_cpuid_probe = {
 /* kvm_vcpu_reset(vcpu, init_event): creation, not an INIT signal */
 static int vcpu_reset_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	if (pcm_proving(PCM_HIT_VCPU_RESET))
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+
+	/* The proof VM's vCPU has the rate KVM gives every new one. */
+	if (pcm_proving(PCM_HIT_VCPU_RESET)) {
+		pcm_kvmdev_set_tsc_khz(vcpu->arch.virtual_tsc_khz);
 		return 0;
+	}
 	if (!regs->si)
-		pcm_vm_msr_reset((struct kvm_vcpu *)regs->di);
+		pcm_vm_msr_reset(vcpu);
 	return 0;
 }
 

@@ -63,6 +63,8 @@ void pcm_identity_widen(struct pcm_kvm_identity *dst,
 		dst->max_ext_leaf = src->max_ext_leaf;
 	if (src->phys_bits > dst->phys_bits)
 		dst->phys_bits = src->phys_bits;
+	if (!dst->tsc_khz)
+		dst->tsc_khz = src->tsc_khz;
 	dst->xcr0 |= src->xcr0;
 	pcm_fs_or(&dst->features, &dst->features, &src->features);
 }
@@ -90,6 +92,26 @@ static void pcm_identity_leaves_used(const struct pcm_kvm_identity *id,
 			*basic = leaf;
 		}
 	}
+}
+
+bool pcm_tsc_same(u32 a, u32 b)
+{
+	u64 d = a > b ? a - b : b - a;
+
+	return d * 1000000 <= (u64)a * PCM_TSC_TOLERANCE_PPM;
+}
+
+/*
+ * A guest that sees invtsc relies on its TSC rate: a host gives it if its
+ * own rate is that, or if it scales a guest's TSC.  An unknown rate on
+ * either side (0, a version 1 identity) is not checked.
+ */
+static bool pcm_tsc_lacking(const struct pcm_kvm_identity *vm,
+			    const struct pcm_kvm_identity *host)
+{
+	return pcm_fs_test(&vm->features, PCM_F_INVTSC) && vm->tsc_khz &&
+	       host->tsc_khz && !(host->flags & PCM_KVM_ID_TSC_SCALING) &&
+	       !pcm_tsc_same(vm->tsc_khz, host->tsc_khz);
 }
 
 unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
@@ -122,6 +144,8 @@ unsigned int pcm_identity_check(const struct pcm_kvm_identity *vm,
 		*limits |= PCM_KVM_LIMIT_EXT_LEAF;
 	if (vm->xcr0 & ~host->xcr0)
 		*limits |= PCM_KVM_LIMIT_XCR0;
+	if (pcm_tsc_lacking(vm, host))
+		*limits |= PCM_KVM_LIMIT_TSC;
 
 	if (strncmp(vm->vendor, host->vendor, sizeof(vm->vendor)))
 		return PCM_KVM_CHECK_VENDOR;
@@ -228,6 +252,10 @@ size_t pcm_identity_format(const struct pcm_kvm_identity *id, char *buf, size_t 
 	pcm_put_dec(&b, id->phys_bits);
 	pcm_puts(&b, "\nxcr0: ");
 	pcm_put_hex(&b, id->xcr0, 1);
+	pcm_puts(&b, "\ntsc_khz: ");
+	pcm_put_dec(&b, id->tsc_khz);
+	pcm_puts(&b, "\ntsc_scaling: ");
+	pcm_puts(&b, id->flags & PCM_KVM_ID_TSC_SCALING ? "yes" : "no");
 	pcm_puts(&b, "\nfeatures: ");
 	pcm_put_fs(&b, &id->features);
 	pcm_puts(&b, "\nwords:");
@@ -338,13 +366,17 @@ static int pcm_parse_words(const char *s, size_t len, struct pcm_fs *fs,
 enum {
 	PCM_KEY_VERSION, PCM_KEY_VENDOR, PCM_KEY_MODE, PCM_KEY_BASIC,
 	PCM_KEY_EXT, PCM_KEY_PHYS, PCM_KEY_XCR0, PCM_KEY_FEATURES,
-	PCM_KEY_WORDS, PCM_NR_KEYS
+	PCM_KEY_WORDS, PCM_KEY_TSC, PCM_KEY_TSC_SCALING, PCM_NR_KEYS
 };
 
 static const char *const pcm_keys[PCM_NR_KEYS] = {
 	"pcm_kvm_identity", "vendor", "mode", "max_basic_leaf",
 	"max_ext_leaf", "phys_bits", "xcr0", "features", "words",
+	"tsc_khz", "tsc_scaling",
 };
+
+/* The keys of version 1, which had no TSC. */
+#define PCM_KEYS_V1	((1U << PCM_KEY_TSC) - 1)
 
 int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 		       const char **bad, size_t *badlen)
@@ -353,6 +385,8 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 	struct pcm_fs named, known;
 	unsigned int seen = 0, key;
 	size_t pos = 0, end, colon, v, vend;
+	const char *ver_line = s;
+	size_t ver_len = 0;
 	u32 version = 0;
 	u64 num;
 	int ret;
@@ -389,6 +423,8 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 			if (!pcm_parse_u32(s + v, vend - v, &version) ||
 			    version < 1 || version > PCM_IDENTITY_VERSION)
 				return -EINVAL;
+			ver_line = s + pos;
+			ver_len = end - pos;
 			break;
 		case PCM_KEY_VENDOR:
 			/*
@@ -447,14 +483,30 @@ int pcm_identity_parse(const char *s, size_t len, struct pcm_kvm_identity *out,
 			if (ret)
 				return ret;
 			break;
+		case PCM_KEY_TSC:
+			if (!pcm_parse_u32(s + v, vend - v, &id.tsc_khz))
+				return -EINVAL;
+			break;
+		case PCM_KEY_TSC_SCALING:
+			if (vend - v == 3 && !memcmp(s + v, "yes", 3))
+				id.flags |= PCM_KVM_ID_TSC_SCALING;
+			else if (vend - v != 2 || memcmp(s + v, "no", 2))
+				return -EINVAL;
+			break;
 		}
 		pos = end + 1;
 	}
 
 	*bad = s;
 	*badlen = 0;
+	/* Version 1 knew no TSC. */
+	if (version == 1 && (seen & ~PCM_KEYS_V1)) {
+		*bad = ver_line;
+		*badlen = ver_len;
+		return -EINVAL;
+	}
 	/* Every key is required: a truncated copy must not pass as valid. */
-	if (seen != (1U << PCM_NR_KEYS) - 1)
+	if (seen != (version == 1 ? PCM_KEYS_V1 : (1U << PCM_NR_KEYS) - 1))
 		return -ENODATA;
 	/* Names are for people, words for tools: they must agree. */
 	pcm_fs_known(&known);
@@ -525,6 +577,15 @@ size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
 			pcm_puts(&b, sep);
 			pcm_puts(&b, "xcr0=");
 			pcm_put_hex(&b, vm->xcr0 & ~host->xcr0, 1);
+			sep = " ";
+		}
+		if (limits & PCM_KVM_LIMIT_TSC) {
+			pcm_puts(&b, sep);
+			pcm_puts(&b, "tsc_khz=");
+			pcm_put_dec(&b, vm->tsc_khz);
+			pcm_puts(&b, " (this host: ");
+			pcm_put_dec(&b, host->tsc_khz);
+			pcm_puts(&b, ", no TSC scaling)");
 		}
 		break;
 	}

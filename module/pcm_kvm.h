@@ -33,9 +33,10 @@ struct pcm_policy {
 	struct pcm_fs withheld;		/* host_withhold when the VM was born */
 };
 
-/* A vCPU's IA32_ARCH_CAPABILITIES, requested and held. */
+/* A vCPU's IA32_ARCH_CAPABILITIES, requested and held, and its TSC rate. */
 struct pcm_vcpu_msr {
 	u32 id_plus1;			/* vcpu_id + 1; 0: a free slot */
+	u32 tsc_khz;			/* its TSC rate, as last seen */
 	u64 requested;
 	u64 held;
 };
@@ -131,6 +132,12 @@ void pcm_kvmdev_exit(void);
  * maximum leaves, read at load
  */
 void pcm_kvmdev_offer(struct pcm_fs *fs, u32 *max_basic, u32 *max_ext);
+/*
+ * The TSC rate KVM gives a new vCPU (seen on the proof VM at load, set by
+ * pcm_hooks.c) and whether it can scale a guest's TSC (KVM_CAP_TSC_CONTROL)
+ */
+void pcm_kvmdev_tsc(u32 *khz, bool *scaling);
+void pcm_kvmdev_set_tsc_khz(u32 khz);
 /*
  * A throwaway VM of the loading process that walks the paths pcm_kvm hooks
  * (its guest executes CPUID, then HLT); each call returns the ioctl's result.

@@ -39,6 +39,8 @@
 static struct file *pcm_kvm_file;
 static struct pcm_fs pcm_kvm_offer;
 static u64 pcm_kvm_arch_cap;		/* MSR 0x10a as KVM offers it, raw */
+static bool pcm_kvm_tsc_scaling;	/* KVM_CAP_TSC_CONTROL */
+static u32 pcm_kvm_tsc_khz;		/* a new vCPU's TSC rate (the proof VM's) */
 static u32 pcm_kvm_max_leaf[2];		/* CPUID.0 EAX, CPUID.80000000 EAX */
 
 /* The loader's scratch pages: [0, 3) arguments, page 4 guest memory. */
@@ -183,6 +185,8 @@ int pcm_kvmdev_init(void)
 	}
 	ret = pcm_kvmdev_read_supported(scratch) ?:
 	      pcm_kvmdev_read_arch_cap(scratch);
+	pcm_kvm_tsc_scaling = pcm_ioctl(pcm_kvm_file, KVM_CHECK_EXTENSION,
+					KVM_CAP_TSC_CONTROL) > 0;
 	pcm_scratch_unmap(scratch);
 	if (ret)
 		goto err;
@@ -206,6 +210,17 @@ void pcm_kvmdev_offer(struct pcm_fs *fs, u32 *max_basic, u32 *max_ext)
 	*fs = pcm_kvm_offer;
 	*max_basic = pcm_kvm_max_leaf[0];
 	*max_ext = pcm_kvm_max_leaf[1];
+}
+
+void pcm_kvmdev_set_tsc_khz(u32 khz)
+{
+	WRITE_ONCE(pcm_kvm_tsc_khz, khz);
+}
+
+void pcm_kvmdev_tsc(u32 *khz, bool *scaling)
+{
+	*khz = READ_ONCE(pcm_kvm_tsc_khz);
+	*scaling = pcm_kvm_tsc_scaling;
 }
 
 /* An fd KVM installed in the loader's table, as a file of our own. */

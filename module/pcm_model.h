@@ -317,6 +317,14 @@ size_t pcm_check_format(unsigned int result, const struct pcm_kvm_identity *vm,
 			const struct pcm_fs *missing, const struct pcm_fs *extra,
 			unsigned int limits, char *buf, size_t size);
 
+/*
+ * Two TSC rates are the same within KVM's own tolerance (its
+ * tsc_tolerance_ppm parameter, 250 by default), inside which KVM neither
+ * scales nor catches up.
+ */
+#define PCM_TSC_TOLERANCE_PPM	250
+bool pcm_tsc_same(u32 a, u32 b);
+
 /* phys_bits is what the VMM put in 0x80000008 EAX[7:0], not checked further. */
 #define PCM_PHYS_BITS_MAX	255
 

@@ -81,6 +81,7 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 {
 	struct pcm_policy *pol;
 	struct pcm_fs offer;
+	bool scaling;
 	u64 xcr0 = 0;
 
 	pol = pcm_policy_new(mode, withheld);
@@ -97,6 +98,9 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 	/* The highest leaves KVM_GET_SUPPORTED_CPUID reports. */
 	pcm_kvmdev_offer(&offer, &id->max_basic_leaf, &id->max_ext_leaf);
 	id->phys_bits = boot_cpu_data.x86_phys_bits;
+	pcm_kvmdev_tsc(&id->tsc_khz, &scaling);
+	if (scaling)
+		id->flags |= PCM_KVM_ID_TSC_SCALING;
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	id->xcr0 = pcm_xcr0_visible(xcr0, &id->features);

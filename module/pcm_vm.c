@@ -618,8 +618,9 @@ static struct pcm_vcpu_msr *pcm_vm_msr_slot(struct pcm_vm *vm, u32 id, bool inse
 	return insert ? &vm->msr_more : NULL;
 }
 
-/* What vCPU id now holds; caller holds vm->lock. */
-static void pcm_vm_msr_record(struct pcm_vm *vm, u32 id, u64 requested, u64 held)
+/* What vCPU id now holds (tsc_khz 0: unchanged); caller holds vm->lock. */
+static void pcm_vm_msr_record(struct pcm_vm *vm, u32 id, u64 requested, u64 held,
+			      u32 tsc_khz)
 {
 	struct pcm_vcpu_msr *m;
 
@@ -628,11 +629,16 @@ static void pcm_vm_msr_record(struct pcm_vm *vm, u32 id, u64 requested, u64 held
 	if (m == &vm->msr_more) {
 		requested |= m->requested;
 		held |= m->held;
+		if (m->tsc_khz)
+			tsc_khz = m->tsc_khz;
 	}
-	if (m->requested == requested && m->held == held)
+	if (!tsc_khz)
+		tsc_khz = m->tsc_khz;
+	if (m->requested == requested && m->held == held && m->tsc_khz == tsc_khz)
 		return;
 	WRITE_ONCE(m->requested, requested);
 	WRITE_ONCE(m->held, held);
+	WRITE_ONCE(m->tsc_khz, tsc_khz);
 	pcm_vm_update_verdict(vm);
 }
 
@@ -649,6 +655,26 @@ static void pcm_vm_msr_union(struct pcm_vm *vm, u64 *requested, u64 *held)
 	}
 }
 
+/*
+ * The TSC rate the guest gets: its vCPUs' (a VMM gives them one rate; the
+ * first vCPU's counts).  Without TSC scaling KVM cannot give another rate
+ * than the host's own (above it, it only catches up at each entry), so
+ * the guest gets the host's.  0: no vCPU yet.  Caller holds vm->lock.
+ */
+static u32 pcm_vm_tsc_khz(struct pcm_vm *vm)
+{
+	u32 khz = vm->msr_more.tsc_khz, host;
+	unsigned int i;
+	bool scaling;
+
+	for (i = 0; i < PCM_VM_MSR_SLOTS && !khz; i++)
+		khz = vm->msr[i].tsc_khz;
+	pcm_kvmdev_tsc(&host, &scaling);
+	if (khz && host && !scaling && !pcm_tsc_same(khz, host))
+		khz = host;
+	return khz;
+}
+
 void pcm_vm_msr_commit(struct kvm_vcpu *vcpu, u64 requested, u64 stored)
 {
 	struct pcm_vm *vm;
@@ -657,7 +683,7 @@ void pcm_vm_msr_commit(struct kvm_vcpu *vcpu, u64 requested, u64 stored)
 	vm = pcm_vm_lookup(vcpu->kvm);
 	if (vm) {
 		raw_spin_lock(&vm->lock);
-		pcm_vm_msr_record(vm, vcpu->vcpu_id, requested, stored);
+		pcm_vm_msr_record(vm, vcpu->vcpu_id, requested, stored, 0);
 		raw_spin_unlock(&vm->lock);
 	}
 	rcu_read_unlock();
@@ -678,7 +704,8 @@ void pcm_vm_msr_reset(struct kvm_vcpu *vcpu)
 	if (vm) {
 		raw_spin_lock(&vm->lock);
 		vcpu->arch.arch_capabilities = v & pcm_vm_arch_cap_allow(vm);
-		pcm_vm_msr_record(vm, vcpu->vcpu_id, v, vcpu->arch.arch_capabilities);
+		pcm_vm_msr_record(vm, vcpu->vcpu_id, v, vcpu->arch.arch_capabilities,
+				  vcpu->arch.virtual_tsc_khz);
 		raw_spin_unlock(&vm->lock);
 	}
 	rcu_read_unlock();
@@ -695,19 +722,23 @@ static void pcm_vm_run_msrs(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
 {
 	u64 v = READ_ONCE(vcpu->arch.arch_capabilities);
 	u64 allowed = v & pcm_vm_arch_cap_allow(vm);
+	u32 tsc = vcpu->arch.virtual_tsc_khz;
 	struct pcm_vcpu_msr *m;
 
 	if (allowed == v) {
 		m = pcm_vm_msr_slot(vm, vcpu->vcpu_id, false);
-		if (m && READ_ONCE(m->held) == v)
-			return;		/* as recorded: every run but a vCPU's first */
-		if (!m && !(v & ~READ_ONCE(vm->msr_more.held)))
-			return;		/* a vCPU past the slots, already counted */
+		/* as recorded: every run but a vCPU's first */
+		if (m && READ_ONCE(m->held) == v && READ_ONCE(m->tsc_khz) == tsc)
+			return;
+		/* a vCPU past the slots, already counted */
+		if (!m && !(v & ~READ_ONCE(vm->msr_more.held)) &&
+		    READ_ONCE(vm->msr_more.tsc_khz))
+			return;
 	} else {
 		WRITE_ONCE(vcpu->arch.arch_capabilities, allowed);
 	}
 	raw_spin_lock(&vm->lock);
-	pcm_vm_msr_record(vm, vcpu->vcpu_id, v, allowed);
+	pcm_vm_msr_record(vm, vcpu->vcpu_id, v, allowed, tsc);
 	raw_spin_unlock(&vm->lock);
 }
 
@@ -940,6 +971,7 @@ static void pcm_vm_identity_locked(struct pcm_vm *vm, struct pcm_kvm_identity *i
 {
 	*id = vm->id_base;
 	pcm_vm_visible_locked(vm, &id->features);
+	id->tsc_khz = pcm_vm_tsc_khz(vm);
 	id->xcr0 = pcm_xcr0_visible(id->xcr0, &id->features);
 	id->mode = rcu_dereference_protected(vm->policy,
 					     lockdep_is_held(&vm->lock))->mode;

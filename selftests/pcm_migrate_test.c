@@ -632,6 +632,22 @@ TEST_F(check, identity_bad_args)
 	EXPECT_EQ(EINVAL, errno) TH_LOG("a vCPU fd: %s", strerror(errno));
 }
 
+/* An identity with flags pcm_kvm does not know is refused, by check and expect. */
+TEST_F(check, identity_unknown_flags)
+{
+	struct pcm_kvm_identity id;
+	struct pcm_kvm_check c;
+
+	check_prepare(_metadata, self, variant);
+	ASSERT_EQ(0, get_identity(self->vm.vm_fd, &id));
+	ASSERT_EQ(0, check_identity(&id, &c));
+	id.flags = 1U << 7;
+	EXPECT_EQ(-EINVAL, check_identity(&id, &c));
+	EXPECT_EQ(-EINVAL, set_expect_ioctl(self->vm.vm_fd, &id));
+	id.flags = PCM_KVM_ID_TSC_SCALING;
+	EXPECT_EQ(0, check_identity(&id, &c));
+}
+
 /* ---------------------------------------------------------------------- */
 /* withhold: the host_withhold module parameter                            */
 
@@ -1503,6 +1519,164 @@ TEST_F(expect, mode_makes_move_possible)
 	vm_destroy(&v2);
 	vm_destroy(&off);
 	vm_destroy(&d);
+}
+
+/* ---------------------------------------------------------------------- */
+/* tsc: an invtsc guest keeps its TSC rate, unless the destination scales  */
+
+#define CPUID_8000_0007_EDX_INVTSC	(1U << 8)
+
+FIXTURE(tsc) {
+	struct saved_state saved;
+	struct kvm_cpuid2 *set;
+	struct vm vm, d;
+	struct pcm_kvm_check host;	/* CHECK_IDENTITY's view of this host */
+	bool scaling;
+};
+
+FIXTURE_SETUP(tsc)
+{
+	struct pcm_kvm_identity id;
+	struct kvm_cpuid_entry2 *e;
+
+	vm_init(&self->vm);
+	vm_init(&self->d);
+	REQUIRE_PCM();
+	save_state(&self->saved);
+	self->set = supported(_metadata);
+	/* invtsc whether or not KVM offers it: KVM takes any CPUID bit */
+	e = cpuid2_find(self->set, 0x80000007, 0);
+	ASSERT_NE(NULL, e) TH_LOG("no leaf 0x80000007 in KVM_GET_SUPPORTED_CPUID");
+	e->edx |= CPUID_8000_0007_EDX_INVTSC;
+	memset(&id, 0, sizeof(id));
+	ASSERT_EQ(0, check_identity(&id, &self->host));
+	self->scaling = self->host.host_flags & PCM_KVM_ID_TSC_SCALING;
+	EXPECT_EQ(kvm_check_extension(KVM_CAP_TSC_CONTROL) > 0, self->scaling);
+	ASSERT_NE(0, self->host.host_tsc_khz) TH_LOG("CHECK_IDENTITY gives no host TSC rate");
+}
+
+FIXTURE_TEARDOWN(tsc)
+{
+	vm_destroy(&self->vm);
+	vm_destroy(&self->d);
+	free(self->set);
+	restore_state(_metadata, &self->saved);
+}
+
+/* A VM in mode off with invtsc that ran once; its identity. */
+static void tsc_vm(struct __test_metadata *_metadata, FIXTURE_DATA(tsc) *self,
+		   struct vm *vm, uint32_t khz, struct pcm_kvm_identity *id)
+{
+	struct guest_view gv;
+	int r;
+
+	new_vm(_metadata, vm, true);
+	set_mode(_metadata, vm->vm_fd, PCM_KVM_MODE_OFF);
+	set_cpuid(_metadata, vm, self->set);
+	if (khz) {
+		r = ioctl(vm->vcpu_fd, KVM_SET_TSC_KHZ, khz);
+		ASSERT_EQ(0, r) TH_LOG("KVM_SET_TSC_KHZ(%u): %s", khz, strerror(errno));
+	}
+	run_guest_cpuid(_metadata, vm, self->set, &gv);
+	EXPECT_TRUE(guest_reg(&gv, 0x80000007, 0, PCM_KVM_EDX) & CPUID_8000_0007_EDX_INVTSC);
+	ASSERT_EQ(0, get_identity(vm->vm_fd, id));
+	EXPECT_TRUE(pcm_fs_test(&id->features, PCM_F_INVTSC));
+}
+
+/* At KVM's default rate: the identity has it; this host gives it. */
+TEST_F(tsc, default_rate)
+{
+	struct pcm_kvm_identity id;
+	struct pcm_kvm_check c;
+	int khz;
+
+	tsc_vm(_metadata, self, &self->vm, 0, &id);
+	khz = ioctl(self->vm.vcpu_fd, KVM_GET_TSC_KHZ);
+	ASSERT_LT(0, khz);
+	EXPECT_EQ((uint32_t)khz, id.tsc_khz);
+	EXPECT_EQ(self->host.host_tsc_khz, id.tsc_khz);
+	/* (under TCG the host lacks invtsc itself: only the rate is looked at) */
+	ASSERT_EQ(0, check_identity(&id, &c));
+	EXPECT_FALSE(c.limits & PCM_KVM_LIMIT_TSC) TH_LOG("%s", result_name(c.result));
+}
+
+/*
+ * A guest that ran at 10% above this host's rate (as on a faster source):
+ * a host without TSC scaling refuses it, pre-check and expect alike, with
+ * the rate named; one with scaling takes it.  Without invtsc, no check.
+ */
+TEST_F(tsc, other_rate)
+{
+	uint32_t other = self->host.host_tsc_khz / 10 * 11;
+	struct pcm_kvm_identity id, plain, host_id;
+	struct pcm_kvm_check c;
+	char want[128], dir[256], text[ID_TEXT_MAX];
+	int r, kmsg;
+
+	tsc_vm(_metadata, self, &self->vm, 0, &id);
+	id.tsc_khz = other;
+	ASSERT_EQ(0, check_identity(&id, &c));
+	if (self->scaling) {
+		EXPECT_FALSE(c.limits & PCM_KVM_LIMIT_TSC);
+		return;
+	}
+	EXPECT_EQ(PCM_KVM_CHECK_MISSING, c.result);
+	EXPECT_EQ(PCM_KVM_LIMIT_TSC, c.limits);
+	/* the destination's expect, as the text an operator copies */
+	new_vm(_metadata, &self->d, true);
+	set_mode(_metadata, self->d.vm_fd, PCM_KVM_MODE_OFF);
+	set_cpuid(_metadata, &self->d, self->set);
+	wait_vm_dir(_metadata, self->d.vm_fd, dir, sizeof(dir));
+	pcm_identity_format(&id, text, sizeof(text));
+	kmsg = kmsg_open(_metadata);
+	r = write_expect(dir, text);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("expect with tsc_khz %u on a %u kHz host: %s", other,
+				     self->host.host_tsc_khz, strerror(-r));
+	snprintf(want, sizeof(want), "tsc_khz=%u (this host: %u", other, self->host.host_tsc_khz);
+	EXPECT_TRUE(kmsg_find(kmsg, "expected identity refused", want, NULL));
+	EXPECT_EQ(-EINVAL, set_expect_ioctl(self->d.vm_fd, &id));
+	EXPECT_TRUE(kmsg_find(kmsg, "expected identity refused", want, NULL));
+	/*
+	 * The control: at this host's rate, the rate is met (under nested TCG
+	 * the host lacks invtsc itself, which still refuses, but not the rate).
+	 */
+	plain = id;
+	plain.tsc_khz = self->host.host_tsc_khz;
+	r = set_expect_ioctl(self->d.vm_fd, &plain);
+	EXPECT_EQ(c.missing.words[PCM_KVM_W_8000_0007_EDX] & CPUID_8000_0007_EDX_INVTSC ?
+		  -EINVAL : 0, r);
+	EXPECT_FALSE(kmsg_find(kmsg, "expected identity refused", "tsc_khz", NULL));
+	close(kmsg);
+	/* ... and the check says why, as pcmctl prints it */
+	host_id = id;
+	host_id.tsc_khz = c.host_tsc_khz;
+	host_id.flags = c.host_flags;
+	pcm_check_format(c.result, &id, &host_id, &c.missing, &c.extra, c.limits,
+			 text, sizeof(text));
+	snprintf(want, sizeof(want), " tsc_khz=%u (this host: %u, no TSC scaling)",
+		 other, self->host.host_tsc_khz);
+	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("'%s' lacks '%s'", text, want);
+	/* a guest without invtsc does not rely on its rate */
+	plain = id;
+	pcm_fs_clear(&plain.features, PCM_F_INVTSC);
+	ASSERT_EQ(0, check_identity(&plain, &c));
+	EXPECT_FALSE(c.limits & PCM_KVM_LIMIT_TSC);
+}
+
+/*
+ * A VMM that asks for a rate above the host's without TSC scaling: KVM
+ * accepts it but only catches up at each entry; the identity says what
+ * the guest gets, the host's rate.
+ */
+TEST_F(tsc, catch_up_is_not_a_rate)
+{
+	uint32_t other = self->host.host_tsc_khz / 10 * 11;
+	struct pcm_kvm_identity id;
+
+	if (self->scaling)
+		SKIP(return, "this host scales the TSC: it gives any rate");
+	tsc_vm(_metadata, self, &self->vm, other, &id);
+	EXPECT_EQ(self->host.host_tsc_khz, id.tsc_khz);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -420,6 +420,13 @@ int vcpu_get_msr(struct vm *vm, uint32_t index, uint64_t *value)
 	return r;
 }
 
+int kvm_check_extension(long cap)
+{
+	int r = ioctl(kvm_fd(), KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? -errno : r;
+}
+
 int kvm_get_feature_msr(uint32_t index, uint64_t *value)
 {
 	struct one_msr m = { .hdr.nmsrs = 1, .e.index = index };

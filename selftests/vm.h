@@ -92,6 +92,8 @@ int guest_rdmsr(struct vm *vm, uint32_t index, uint64_t *value, int *vector);
 /* One MSR of the vCPU (KVM_SET_MSRS/KVM_GET_MSRS): 0 or -errno. */
 int vcpu_set_msr(struct vm *vm, uint32_t index, uint64_t value);
 int vcpu_get_msr(struct vm *vm, uint32_t index, uint64_t *value);
+/* KVM_CHECK_EXTENSION of /dev/kvm: its answer, or -errno. */
+int kvm_check_extension(long cap);
 /* A feature MSR as /dev/kvm offers it: 0 or -errno. */
 int kvm_get_feature_msr(uint32_t index, uint64_t *value);
 

@@ -1432,11 +1432,17 @@ static void report_missing_keys(const char *name, const char *text)
 	size_t lens[ID_KEYS_MAX], pos = 0, len;
 	char list[256], key[32];
 	unsigned int i, n = id_keys(keys, lens);
+	const char *ver = find_value(text, "pcm_kvm_identity", &len);
+	bool v1 = ver && strspn(ver, " \t") < len && ver[strspn(ver, " \t")] == '1' &&
+		  !isdigit((unsigned char)ver[strspn(ver, " \t") + 1]);
 
 	list[0] = '\0';
 	for (i = 0; i < n && pos < sizeof(list); i++) {
 		snprintf(key, sizeof(key), "%.*s", (int)lens[i], keys[i]);
 		if (find_value(text, key, &len))
+			continue;
+		/* version 1 had no TSC */
+		if (v1 && !strncmp(key, "tsc_", 4))
 			continue;
 		pos += snprintf(list + pos, sizeof(list) - pos, "%s%s", pos ? ", " : "", key);
 	}
@@ -1763,6 +1769,8 @@ static int check_online(const struct pcm_kvm_identity *vm)
 	host.max_basic_leaf = c.host_max_basic_leaf;
 	host.max_ext_leaf = c.host_max_ext_leaf;
 	host.xcr0 = c.host_xcr0;
+	host.tsc_khz = c.host_tsc_khz;
+	host.flags = c.host_flags;
 	pcm_fs_andnot(&host.features, &vm->features, &c.missing);
 	pcm_fs_or(&host.features, &host.features, &c.extra);
 	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, c.limits);

@@ -8,9 +8,9 @@
  * CPUID register words (enum pcm_kvm_word below), so a tool can compare two sets
  * without a table of feature names.
  *
- * ABI 2 added the IA32_ARCH_CAPABILITIES words and widened the feature set
- * to 24 words: every structure that holds one changed size, and so did its
- * ioctl number.
+ * ABI 2 added the IA32_ARCH_CAPABILITIES words, widened the feature set to
+ * 24 words and gave the identity the TSC: every structure that holds one
+ * changed size, and so did its ioctl number.
  */
 #ifndef _UAPI_LINUX_PCM_KVM_H
 #define _UAPI_LINUX_PCM_KVM_H
@@ -119,7 +119,13 @@ struct pcm_kvm_identity {
 	__u64 xcr0;			/* CPUID.0xD.0 EDX:EAX */
 	char vendor[16];		/* CPUID.0 EBX EDX ECX, NUL-terminated */
 	struct pcm_kvm_featureset features;
+	__u32 tsc_khz;			/* guest's TSC rate (host: a new vCPU's) */
+	__u32 flags;			/* PCM_KVM_ID_* */
 };
+
+/* pcm_kvm_identity.flags */
+#define PCM_KVM_ID_TSC_SCALING	_BITUL(0)	/* a host that scales a guest's TSC */
+/* tsc_khz 0: unknown (an identity of version 1), never checked */
 
 struct pcm_kvm_vm_identity {
 	__u32 size;
@@ -142,6 +148,7 @@ enum pcm_kvm_check_result {
 #define PCM_KVM_LIMIT_BASIC_LEAF	_BITUL(1)	/* a basic leaf in use is past the max */
 #define PCM_KVM_LIMIT_EXT_LEAF		_BITUL(2)	/* the same for extended leaves */
 #define PCM_KVM_LIMIT_XCR0		_BITUL(3)	/* an XSAVE component the VM uses */
+#define PCM_KVM_LIMIT_TSC		_BITUL(4)	/* an invtsc guest's TSC rate */
 
 struct pcm_kvm_check {
 	__u32 size;
@@ -152,11 +159,13 @@ struct pcm_kvm_check {
 	__u32 host_phys_bits;		/* out: this host's value */
 	__u32 host_max_basic_leaf;	/* out */
 	__u32 host_max_ext_leaf;	/* out */
-	__u32 reserved;			/* out: 0 */
+	__u32 host_tsc_khz;		/* out: a new vCPU's TSC rate */
 	__u64 host_xcr0;		/* out */
 	struct pcm_kvm_featureset missing;	/* out: seen by the VM, absent here */
 	struct pcm_kvm_featureset extra;	/* out: here, not seen by the VM */
 	char host_vendor[16];		/* out */
+	__u32 host_flags;		/* out: PCM_KVM_ID_* */
+	__u32 reserved;			/* out: 0 */
 };
 
 struct pcm_kvm_vm_expect {

@@ -241,6 +241,10 @@ static const char *const usage_text[] = {
 	"  level: LEVEL            informational",
 	"  features: NAMES         the host's features (required; \"-\": none)",
 	"  withheld: NAMES         withheld by host_withhold (\"-\": none)",
+	"  feature_msrs: known|unknown  whether features has the host's",
+	"                          IA32_ARCH_CAPABILITIES bits (live: known; a",
+	"                          dump or an older profile: unknown, and a pool",
+	"                          with such a host shows none of them)",
 	"",
 	"Exit status: 0 success, 1 operational failure (bad input file, unknown",
 	"feature, device or sysfs error, refused ioctl) or, for check, an",
@@ -1836,6 +1840,11 @@ struct profile {
 	unsigned long long xcr0;
 	struct pcm_fs features;
 	struct pcm_fs withheld;
+	/*
+	 * Its feature MSRs were read (live, from /dev/kvm through the module);
+	 * a CPUID dump, or a profile that predates them, has none to give.
+	 */
+	bool msrs_known;
 	/* A pool file (the output of baseline) read as one pseudo-host. */
 	bool is_pool;
 	char *hosts;		/* its "hosts:" line, malloc'ed; NULL if none */
@@ -1909,6 +1918,7 @@ static void profile_print(const struct profile *p)
 	printf("features: %s\n", text);
 	fs_text(&p->withheld, text, sizeof(text));
 	printf("withheld: %s\n", text);
+	printf("feature_msrs: %s\n", p->msrs_known ? "known" : "unknown");
 }
 
 static void json_strn(const char *s, size_t len)
@@ -1986,7 +1996,7 @@ static void profile_json(const struct profile *p)
 	json_limits(p->max_basic_leaf, p->max_ext_leaf, p->phys_bits, p->xcr0);
 	printf(", \"withheld\": ");
 	json_fs(&p->withheld);
-	printf("}\n");
+	printf(", \"feature_msrs\": \"%s\"}\n", p->msrs_known ? "known" : "unknown");
 }
 
 /* Family, model, stepping of a leaf 1 EAX, as the kernel computes them. */
@@ -2177,6 +2187,7 @@ static int profile_live(struct profile *p)
 		cpuinfo_value(cpuinfo, "microcode", p->microcode);
 		free(cpuinfo);
 	}
+	p->msrs_known = true;
 	pcm_fs_zero(&p->withheld);
 	if (!read_small(HOST_WITHHOLD, list, sizeof(list)) && *list &&
 	    pcm_fs_parse(list, strlen(list), &p->withheld, NULL, NULL))
@@ -2317,6 +2328,18 @@ static int profile_load(const char *path, struct profile *p)
 			have_features = true;
 		} else if (is_key(s, klen, "withheld")) {
 			ret = value_fs(v, vlen, &p->withheld, name, line);
+		} else if (is_key(s, klen, "feature_msrs")) {
+			/* a pool says "unknown (from CPUID dumps: ...)" */
+			while (vlen && isspace((unsigned char)*v)) {
+				v++;
+				vlen--;
+			}
+			if (vlen >= 5 && !strncmp(v, "known", 5)) {
+				p->msrs_known = true;
+			} else if (vlen < 7 || strncmp(v, "unknown", 7)) {
+				pr_err("%s:%u: feature_msrs is known or unknown", name, line);
+				ret = EXIT_OP;
+			}
 		} else if (is_key(s, klen, "baseline") && !have_features) {
 			/* a pool file: its set, with scrub and inverted below */
 			ret = value_fs(v, vlen, &extra, name, line);
@@ -2412,6 +2435,7 @@ static int cmd_host(int argc, char **argv)
 
 struct pool {
 	struct pcm_fs hw;	/* intersection of closed HW and NO features */
+	bool msrs_known;	/* every host's feature MSRs are known */
 	struct pcm_fs scrub;	/* OR of SCRUB */
 	struct pcm_fs inv;	/* OR of INV */
 	unsigned long long max_basic_leaf, max_ext_leaf, phys_bits, xcr0;
@@ -2441,11 +2465,13 @@ static void pool_compute(const struct profile *h, int n, int skip, struct pool *
 	int i;
 
 	memset(pl, 0, sizeof(*pl));
+	pl->msrs_known = true;
 	pcm_fs_of_class(&scrub, PCM_CLASS_SCRUB);
 	pcm_fs_of_class(&inv, PCM_CLASS_INV);
 	for (i = 0; i < n; i++) {
 		if (i == skip)
 			continue;
+		pl->msrs_known &= h[i].msrs_known;
 		host_hw(&h[i], &hw);
 		pcm_fs_and(&t, &h[i].features, &scrub);
 		pcm_fs_or(&pl->scrub, &pl->scrub, &t);
@@ -2991,6 +3017,34 @@ static void host_names(const struct profile *h, bool first, bool json)
 }
 
 /* The pool's text or JSON body (without the closing brace of JSON). */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of the hosts whose feature MSRs are unknown, sorted. */
+static void msrs_unknown_names(const struct profile *h, int n, bool json)
+{
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	int i, k = 0;
+
+	if (!names)
+		return;
+	for (i = 0; i < n; i++)
+		if (!h[i].msrs_known)
+			names[k++] = h[i].name;
+	qsort(names, k, sizeof(*names), cmp_name);
+	for (i = 0; i < k; i++) {
+		if (json) {
+			printf("%s", i ? ", " : "");
+			json_str(names[i]);
+		} else {
+			printf(" %s", names[i]);
+		}
+	}
+	free(names);
+}
+
 static void pool_print(const struct profile *h, int n, const struct pool *pl,
 		       bool json, bool expl)
 {
@@ -3010,7 +3064,10 @@ static void pool_print(const struct profile *h, int n, const struct pool *pl,
 		printf(", \"inverted\": ");
 		json_fs(&pl->inv);
 		json_limits(pl->max_basic_leaf, pl->max_ext_leaf, pl->phys_bits, pl->xcr0);
-		printf(", \"gives_up\": {");
+		printf(", \"feature_msrs\": \"%s\", \"feature_msrs_unknown\": [",
+		       pl->msrs_known ? "known" : "unknown");
+		msrs_unknown_names(h, n, true);
+		printf("], \"gives_up\": {");
 	} else {
 		printf("hosts:");
 		for (i = 0; i < n; i++)
@@ -3024,6 +3081,14 @@ static void pool_print(const struct profile *h, int n, const struct pool *pl,
 		printf("scrub: %s\n", text);
 		fs_text(&pl->inv, text, sizeof(text));
 		printf("inverted: %s\n", text);
+		/*
+		 * A host whose feature MSRs are unknown has none to give: the
+		 * pool then shows none of their not-affected bits.  Say why.
+		 */
+		printf("feature_msrs: %s", pl->msrs_known ? "known" : "unknown (not read on:");
+		if (!pl->msrs_known)
+			msrs_unknown_names(h, n, false);
+		printf("%s\n", pl->msrs_known ? "" : "; from a CPUID dump or an older profile)");
 	}
 	for (i = 0; i < n; i++) {
 		struct pcm_fs hw, lost;

@@ -836,6 +836,11 @@ print("max_basic_leaf: 0x%x" % lim["max_basic_leaf"])
 print("max_ext_leaf: 0x%x" % lim["max_ext_leaf"])
 print("phys_bits: %d" % lim["phys_bits"])
 print("xcr0: 0x%x" % lim["xcr0"])
+if d["feature_msrs"] == "known":
+    print("feature_msrs: known")
+else:
+    print("feature_msrs: unknown (not read on: %s; from a CPUID dump or an older profile)"
+          % " ".join(d["feature_msrs_unknown"]))
 for h, l in d["gives_up"].items():
     print("gives up %s: %s" % (h, j(l)))
 for f, hs in d.get("held_back", {}).items():

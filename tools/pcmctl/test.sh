@@ -1025,7 +1025,7 @@ else
 		eval 'has_word "$(field features)" avx2 && [ "$(field withheld)" = - ]'
 	run host --from-cpuid "$cpuid_dir/haswellep_00.cpuid" --json
 	expect "host --from-cpuid --json: one JSON object" 0 \
-		'^\{"name": "haswellep_00", "vendor": "GenuineIntel", .*"features": \[.*"avx2".*\], "limits": \{"max_basic_leaf": 15, .*\}, "withheld": \[\]\}$'
+		'^\{"name": "haswellep_00", "vendor": "GenuineIntel", .*"features": \[.*"avx2".*\], "limits": \{"max_basic_leaf": 15, .*\}, "withheld": \[\], "feature_msrs": "unknown"\}$'
 	if command -v python3 >/dev/null; then
 		check "host --from-cpuid --json parses as JSON" \
 			eval 'python3 -c "import json,sys; json.load(sys.stdin)" <<<"$out"'
@@ -1046,6 +1046,34 @@ else
 	profile icx_04 "$tmp/icx_04.cpuid"
 	check "profile of icx_04 (with 0xD.1) reaches x86-64-v4" \
 		grep -qx 'level: x86-64-v4' "$prof/icx_04"
+
+	# Feature MSRs: a dump has none to give; a live profile has (here the
+	# Skylake-SP and Ice Lake-SP profiles made live-like, Skylake affected
+	# by GDS where Ice Lake is not).
+	check "host --from-cpuid: feature_msrs unknown" \
+		grep -qx 'feature_msrs: unknown' "$prof/skylakexeon"
+	sed -e 's/^feature_msrs: .*/feature_msrs: known/' \
+	    -e 's/^features: \(.*\)/features: \1 arch_capabilities arch_capabilities.mds_no/' \
+	    "$prof/skylakexeon" >"$tmp/sky-live"
+	sed -e 's/^feature_msrs: .*/feature_msrs: known/' -e 's/^name: .*/name: icx-live/' \
+	    -e 's/^features: \(.*\)/features: \1 arch_capabilities arch_capabilities.mds_no arch_capabilities.gds_no/' \
+	    "$prof/icx_04" >"$tmp/icx-live"
+	run baseline --explain "$tmp/sky-live" "$tmp/icx-live"
+	expect "baseline of two live profiles: feature_msrs known, mds_no in, gds_no out" 0 \
+		"^feature_msrs: known$"
+	check "... the not-affected bit both have is in the pool, the one Skylake lacks is not" \
+		eval 'has_word "$(field baseline)" arch_capabilities.mds_no &&
+		      ! has_word "$(field baseline)" arch_capabilities.gds_no'
+	check "... --explain names skylakexeon as holding back arch_capabilities.gds_no" \
+		eval 'grep -Eq "arch_capabilities.gds_no.*skylakexeon" <<<"$out"'
+	run baseline "$tmp/sky-live" "$tmp/icx-live" "$prof/haswellep_00"
+	expect "... with a host from a CPUID dump: feature_msrs unknown, naming it; no MSR bit" 0 \
+		"^feature_msrs: unknown \(not read on: haswellep_00; from a CPUID dump or an older profile\)$"
+	check "... and the pool has no arch_capabilities bit" \
+		eval '! grep -q "^baseline: .*arch_capabilities\." <<<"$out"'
+	run baseline "$tmp/sky-live" "$tmp/icx-live" --json
+	check "baseline --json: feature_msrs and the hosts without" \
+		eval 'python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"feature_msrs\"] == \"known\" and d[\"feature_msrs_unknown\"] == []" <<<"$out"'
 
 	three="$prof/haswellep_00 $prof/skylakexeon $prof/icx_04"
 	# shellcheck disable=SC2086

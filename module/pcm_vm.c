@@ -738,7 +738,13 @@ static void pcm_vm_run_msrs(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
 		WRITE_ONCE(vcpu->arch.arch_capabilities, allowed);
 	}
 	raw_spin_lock(&vm->lock);
-	pcm_vm_msr_record(vm, vcpu->vcpu_id, v, allowed, tsc);
+	m = pcm_vm_msr_slot(vm, vcpu->vcpu_id, true);
+	/*
+	 * What was asked for: v if this run narrowed it, else what the write
+	 * or default that set v asked for (only the rate may be new).
+	 */
+	pcm_vm_msr_record(vm, vcpu->vcpu_id, allowed == v ? m->requested | v : v,
+			  allowed, tsc);
 	raw_spin_unlock(&vm->lock);
 }
 

@@ -1434,6 +1434,7 @@ FIXTURE_VARIANT(msr) {
 	enum when when;
 	bool written;		/* the VMM writes the MSR; else KVM's default stays */
 	bool pool_msr;		/* baseline: the pool has this host's MSR bits */
+	bool tsc_set;		/* and sets the vCPU's TSC rate after creation */
 };
 
 #define MSR_VARIANT(name, m, w, wr) \
@@ -1448,6 +1449,10 @@ MSR_VARIANT(v2_written_after, PCM_KVM_MODE_X86_64_V2, AFTER_SET_CPUID, true);
 MSR_VARIANT(v2_written_by_default, PCM_KVM_MODE_X86_64_V2, BY_DEFAULT_MODE, true);
 MSR_VARIANT(v4_written, PCM_KVM_MODE_X86_64_V4, BEFORE_SET_CPUID, true);
 MSR_VARIANT(baseline_written, PCM_KVM_MODE_BASELINE, BEFORE_SET_CPUID, true);
+/* KVM_SET_TSC_KHZ after the write: the first KVM_RUN sees a new rate. */
+FIXTURE_VARIANT_ADD(msr, v2_written_tsc_set) {
+	.mode = PCM_KVM_MODE_X86_64_V2, .when = BEFORE_SET_CPUID, .written = true,
+	.tsc_set = true };
 FIXTURE_VARIANT_ADD(msr, baseline_pool_msr) {
 	.mode = PCM_KVM_MODE_BASELINE, .when = BEFORE_SET_CPUID, .written = true,
 	.pool_msr = true };
@@ -1544,6 +1549,13 @@ static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *se
 		r = vcpu_set_msr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, self->wide);
 		ASSERT_EQ(0, r) TH_LOG("KVM_SET_MSRS(0x10a = 0x%llx): %s",
 				       (unsigned long long)self->wide, strerror(-r));
+	}
+	if (variant->tsc_set) {
+		/* above the host's: KVM takes it with or without scaling */
+		r = ioctl(self->vm.vcpu_fd, KVM_GET_TSC_KHZ);
+		ASSERT_LT(0, r);
+		ASSERT_EQ(0, ioctl(self->vm.vcpu_fd, KVM_SET_TSC_KHZ, r / 10 * 11))
+			TH_LOG("KVM_SET_TSC_KHZ: %s", strerror(errno));
 	}
 	if (variant->when == AFTER_SET_CPUID)
 		set_mode(_metadata, self->vm.vm_fd, variant->mode);

@@ -618,14 +618,14 @@ static struct pcm_vcpu_msr *pcm_vm_msr_slot(struct pcm_vm *vm, u32 id, bool inse
 	return insert ? &vm->msr_more : NULL;
 }
 
-/* What vCPU id now holds (tsc_khz 0: unchanged); caller holds vm->lock. */
-static void pcm_vm_msr_record(struct pcm_vm *vm, u32 id, u64 requested, u64 held,
-			      u32 tsc_khz)
+/*
+ * What the vCPU of slot m (pcm_vm_msr_slot(..., true)) now holds (tsc_khz
+ * 0: unchanged); caller holds vm->lock.
+ */
+static void pcm_vm_msr_record(struct pcm_vm *vm, struct pcm_vcpu_msr *m,
+			      u64 requested, u64 held, u32 tsc_khz)
 {
-	struct pcm_vcpu_msr *m;
-
 	lockdep_assert_held(&vm->lock);
-	m = pcm_vm_msr_slot(vm, id, true);
 	if (m == &vm->msr_more) {
 		requested |= m->requested;
 		held |= m->held;
@@ -683,7 +683,8 @@ void pcm_vm_msr_commit(struct kvm_vcpu *vcpu, u64 requested, u64 stored)
 	vm = pcm_vm_lookup(vcpu->kvm);
 	if (vm) {
 		raw_spin_lock(&vm->lock);
-		pcm_vm_msr_record(vm, vcpu->vcpu_id, requested, stored, 0);
+		pcm_vm_msr_record(vm, pcm_vm_msr_slot(vm, vcpu->vcpu_id, true),
+				  requested, stored, 0);
 		raw_spin_unlock(&vm->lock);
 	}
 	rcu_read_unlock();
@@ -704,8 +705,8 @@ void pcm_vm_msr_reset(struct kvm_vcpu *vcpu)
 	if (vm) {
 		raw_spin_lock(&vm->lock);
 		vcpu->arch.arch_capabilities = v & pcm_vm_arch_cap_allow(vm);
-		pcm_vm_msr_record(vm, vcpu->vcpu_id, v, vcpu->arch.arch_capabilities,
-				  vcpu->arch.virtual_tsc_khz);
+		pcm_vm_msr_record(vm, pcm_vm_msr_slot(vm, vcpu->vcpu_id, true), v,
+				  vcpu->arch.arch_capabilities, vcpu->arch.virtual_tsc_khz);
 		raw_spin_unlock(&vm->lock);
 	}
 	rcu_read_unlock();
@@ -743,8 +744,7 @@ static void pcm_vm_run_msrs(struct pcm_vm *vm, struct kvm_vcpu *vcpu)
 	 * What was asked for: v if this run narrowed it, else what the write
 	 * or default that set v asked for (only the rate may be new).
 	 */
-	pcm_vm_msr_record(vm, vcpu->vcpu_id, allowed == v ? m->requested | v : v,
-			  allowed, tsc);
+	pcm_vm_msr_record(vm, m, allowed == v ? m->requested | v : v, allowed, tsc);
 	raw_spin_unlock(&vm->lock);
 }
 

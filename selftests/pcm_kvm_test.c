@@ -1117,31 +1117,51 @@ FIXTURE_TEARDOWN(enforce)
 	restore_state(_metadata, &self->saved);
 }
 
+/*
+ * A VM with one vCPU and CPUID set, whose mode comes as `when` says:
+ * default_mode written around KVM_CREATE_VM (then put back to
+ * saved_default), or set before KVM_SET_CPUID2.  For AFTER_SET_CPUID the
+ * caller does what it needs, then mode_vm_after().
+ */
+static void mode_vm_create(struct __test_metadata *_metadata, struct vm *vm,
+			   unsigned int mode, enum when when, const char *saved_default,
+			   const struct kvm_cpuid2 *set)
+{
+	char buf[64];
+
+	if (when == BY_DEFAULT_MODE) {
+		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(mode));
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf));
+	}
+	new_vm(_metadata, vm, true);
+	if (when == BY_DEFAULT_MODE)
+		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, saved_default));
+	if (when == BEFORE_SET_CPUID)
+		set_mode(_metadata, vm->vm_fd, mode);
+	set_cpuid(_metadata, vm, set);
+}
+
+static void mode_vm_after(struct __test_metadata *_metadata, struct vm *vm,
+			  unsigned int mode, enum when when)
+{
+	if (when == AFTER_SET_CPUID)
+		set_mode(_metadata, vm->vm_fd, mode);
+}
+
 /* Global writes happen here, in the test body, so that teardown restores them. */
 static void enforce_prepare(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(enforce) *self,
 			    const FIXTURE_VARIANT(enforce) *variant)
 {
-	char buf[64];
-
 	pcm_fs_zero(&self->baseline);
 	if (variant->mode == PCM_KVM_MODE_BASELINE) {
 		v2_plus_xsave(_metadata, &self->baseline);
 		write_baseline(_metadata, &self->baseline);
 		ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_BASELINE, &self->baseline));
 	}
-	if (variant->when == BY_DEFAULT_MODE) {
-		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(variant->mode));
-		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf));
-	}
-	new_vm(_metadata, &self->vm, true);
-	if (variant->when == BY_DEFAULT_MODE)
-		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, self->saved.default_mode));
-	if (variant->when == BEFORE_SET_CPUID)
-		set_mode(_metadata, self->vm.vm_fd, variant->mode);
-	set_cpuid(_metadata, &self->vm, self->set);
-	if (variant->when == AFTER_SET_CPUID)
-		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	mode_vm_create(_metadata, &self->vm, variant->mode, variant->when,
+		       self->saved.default_mode, self->set);
+	mode_vm_after(_metadata, &self->vm, variant->mode, variant->when);
 	fs_expected(variant->mode, &self->baseline, &self->requested, &self->expected);
 	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
 	mode_of(_metadata, self->vm.vm_fd, self->dir, variant->mode);
@@ -1521,7 +1541,6 @@ static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *se
 			const FIXTURE_VARIANT(msr) *variant)
 {
 	struct pcm_fs host;
-	char buf[64];
 	int r;
 
 	pcm_fs_zero(&self->baseline);
@@ -1535,16 +1554,8 @@ static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *se
 		write_baseline(_metadata, &self->baseline);
 		ASSERT_EQ(0, sysfs_read_fs(PCM_SYSFS_BASELINE, &self->baseline));
 	}
-	if (variant->when == BY_DEFAULT_MODE) {
-		snprintf(buf, sizeof(buf), "%s\n", pcm_mode_name(variant->mode));
-		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, buf));
-	}
-	new_vm(_metadata, &self->vm, true);
-	if (variant->when == BY_DEFAULT_MODE)
-		ASSERT_EQ(0, sysfs_write_str(PCM_PARAM_DEFAULT_MODE, self->saved.default_mode));
-	if (variant->when == BEFORE_SET_CPUID)
-		set_mode(_metadata, self->vm.vm_fd, variant->mode);
-	set_cpuid(_metadata, &self->vm, self->set);
+	mode_vm_create(_metadata, &self->vm, variant->mode, variant->when,
+		       self->saved.default_mode, self->set);
 	if (variant->written) {
 		r = vcpu_set_msr(&self->vm, PCM_MSR_ARCH_CAPABILITIES, self->wide);
 		ASSERT_EQ(0, r) TH_LOG("KVM_SET_MSRS(0x10a = 0x%llx): %s",
@@ -1557,8 +1568,7 @@ static void msr_prepare(struct __test_metadata *_metadata, FIXTURE_DATA(msr) *se
 		ASSERT_EQ(0, ioctl(self->vm.vcpu_fd, KVM_SET_TSC_KHZ, r / 10 * 11))
 			TH_LOG("KVM_SET_TSC_KHZ: %s", strerror(errno));
 	}
-	if (variant->when == AFTER_SET_CPUID)
-		set_mode(_metadata, self->vm.vm_fd, variant->mode);
+	mode_vm_after(_metadata, &self->vm, variant->mode, variant->when);
 	wait_vm_dir(_metadata, self->vm.vm_fd, self->dir, sizeof(self->dir));
 }
 

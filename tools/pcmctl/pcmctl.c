@@ -1437,8 +1437,8 @@ static void report_missing_keys(const char *name, const char *text)
 	char list[256], key[32];
 	unsigned int i, n = id_keys(keys, lens);
 	const char *ver = find_value(text, "pcm_kvm_identity", &len);
-	bool v1 = ver && strspn(ver, " \t") < len && ver[strspn(ver, " \t")] == '1' &&
-		  !isdigit((unsigned char)ver[strspn(ver, " \t") + 1]);
+	/* a key is missing: the version line, if any, parsed (1 or 2) */
+	bool v1 = ver && strtoul(ver, NULL, 0) == 1;
 
 	list[0] = '\0';
 	for (i = 0; i < n && pos < sizeof(list); i++) {

@@ -199,6 +199,28 @@ static long pcm_ioctl_check(void __user *argp)
 	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
+static long pcm_ioctl_host_identity(void __user *argp)
+{
+	struct pcm_kvm_host_identity h;
+	int ret;
+
+	ret = pcm_copy_in(&h, argp, sizeof(h), "GET_HOST_IDENTITY");
+	if (ret)
+		return ret;
+	if (h.flags || h.reserved) {
+		pr_warn_ratelimited("GET_HOST_IDENTITY: unknown flags 0x%x\n", h.flags);
+		return -EINVAL;
+	}
+	if (h.mode >= PCM_KVM_NR_MODES) {
+		pr_warn_ratelimited("GET_HOST_IDENTITY: unknown mode %u\n", h.mode);
+		return -EINVAL;
+	}
+	ret = pcm_host_identity(h.mode, NULL, &h.id);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &h, sizeof(h)) ? -EFAULT : 0;
+}
+
 static long pcm_ioctl_vm_expect(void __user *argp)
 {
 	struct pcm_kvm_vm_expect a;
@@ -257,6 +279,8 @@ static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return pcm_ioctl_check(argp);
 	case PCM_KVM_SET_VM_EXPECT:
 		return pcm_ioctl_vm_expect(argp);
+	case PCM_KVM_GET_HOST_IDENTITY:
+		return pcm_ioctl_host_identity(argp);
 	default:
 		return -ENOTTY;
 	}

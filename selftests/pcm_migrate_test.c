@@ -116,6 +116,14 @@ static int check_identity(const struct pcm_kvm_identity *id, struct pcm_kvm_chec
 	return ioctl(pcm_fd(), PCM_KVM_CHECK_IDENTITY, c) ? -errno : 0;
 }
 
+static int host_identity(unsigned int mode, struct pcm_kvm_host_identity *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->size = sizeof(*h);
+	h->mode = mode;
+	return ioctl(pcm_fd(), PCM_KVM_GET_HOST_IDENTITY, h) ? -errno : 0;
+}
+
 static int set_expect_ioctl(int vm_fd, const struct pcm_kvm_identity *id)
 {
 	struct pcm_kvm_vm_expect a = { .size = sizeof(a), .vm_fd = vm_fd, .id = *id };
@@ -630,6 +638,96 @@ TEST_F(check, identity_bad_args)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(pcm_fd(), PCM_KVM_GET_VM_IDENTITY, &a));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("a vCPU fd: %s", strerror(errno));
+}
+
+/*
+ * GET_HOST_IDENTITY is this host as CHECK_IDENTITY sees it, so an offline
+ * check against it (`pcmctl host --identity`, then `pcmctl check --host`)
+ * answers as the online one does.
+ */
+TEST_F(check, host_identity)
+{
+	struct pcm_fs missing, extra, known;
+	struct pcm_kvm_host_identity h, off;
+	struct pcm_kvm_check c;
+	unsigned int limits, result;
+	int khz, r;
+
+	check_prepare(_metadata, self, variant);
+	r = host_identity(variant->mode, &h);
+	ASSERT_EQ(0, r) TH_LOG("GET_HOST_IDENTITY: %s", strerror(-r));
+	ASSERT_EQ(0, check_identity(&self->id, &c));
+	EXPECT_EQ(variant->mode, h.id.mode);
+	EXPECT_EQ(0, memcmp(h.id.vendor, c.host_vendor, sizeof(c.host_vendor)));
+	EXPECT_EQ(c.host_phys_bits, h.id.phys_bits);
+	EXPECT_EQ(c.host_max_basic_leaf, h.id.max_basic_leaf);
+	EXPECT_EQ(c.host_max_ext_leaf, h.id.max_ext_leaf);
+	EXPECT_EQ(c.host_xcr0, h.id.xcr0);
+	EXPECT_EQ(c.host_tsc_khz, h.id.tsc_khz);
+	EXPECT_EQ(c.host_flags, h.id.flags);
+	EXPECT_EQ(kvm_check_extension(KVM_CAP_TSC_CONTROL) > 0,
+		  !!(h.id.flags & PCM_KVM_ID_TSC_SCALING));
+	/* A new vCPU's rate (this VM's vCPU has not been given another). */
+	khz = ioctl(self->vm.vcpu_fd, KVM_GET_TSC_KHZ);
+	ASSERT_LT(0, khz) TH_LOG("KVM_GET_TSC_KHZ: %s", strerror(errno));
+	EXPECT_EQ((uint32_t)khz, h.id.tsc_khz);
+	pcm_fs_known(&known);
+	EXPECT_TRUE(pcm_fs_subset(&h.id.features, &self->host))
+		TH_LOG("beyond host_features: '%s'", fs_text(&h.id.features));
+	EXPECT_TRUE(pcm_fs_subset(&self->id.features, &h.id.features))
+		TH_LOG("the VM sees more than this host in its mode");
+
+	result = pcm_identity_check(&self->id, &h.id, &missing, &extra, &limits);
+	EXPECT_EQ(c.result, result) TH_LOG("offline %s, online %s", result_name(result),
+					   result_name(c.result));
+	EXPECT_EQ(c.limits, limits);
+	EXPECT_EQ(0, fs_diff("missing offline vs online", &missing, &c.missing, &known));
+	EXPECT_EQ(0, fs_diff("extra offline vs online", &extra, &c.extra, &known));
+
+	/* Mode off: everything this host gives, as host_features says. */
+	ASSERT_EQ(0, host_identity(PCM_KVM_MODE_OFF, &off));
+	EXPECT_EQ(0, fs_diff("host identity (off) vs host_features", &off.id.features,
+			     &self->host, &known));
+}
+
+/* GET_HOST_IDENTITY: bad size, flags, reserved or mode -> EINVAL. */
+TEST_F(check, host_identity_bad_args)
+{
+	static const int deltas[] = { -1, 1, -8, 8 };
+	static const uint32_t bad[] = { 1, 2, 0x80000000u, ~0u };
+	static const uint32_t modes[] = { PCM_KVM_NR_MODES, PCM_KVM_NR_MODES + 1,
+					  0x80000000u, ~0u };
+	struct pcm_kvm_host_identity h;
+	unsigned int i, j;
+
+	for (i = 0; i <= ARRAY_SIZE(deltas); i++) {
+		memset(&h, 0, sizeof(h));
+		h.size = i < ARRAY_SIZE(deltas) ? sizeof(h) + deltas[i] : 0;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(pcm_fd(), PCM_KVM_GET_HOST_IDENTITY, &h))
+			TH_LOG("size %u accepted", h.size);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("size %u: %s", h.size, strerror(errno));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (j = 0; j < 3; j++) {
+			memset(&h, 0, sizeof(h));
+			h.size = sizeof(h);
+			h.mode = variant->mode;
+			if (j == 0)
+				h.flags = bad[i];
+			else if (j == 1)
+				h.reserved = bad[i];
+			else
+				h.mode = modes[i];
+			errno = 0;
+			EXPECT_EQ(-1, ioctl(pcm_fd(), PCM_KVM_GET_HOST_IDENTITY, &h))
+				TH_LOG("%s 0x%x accepted",
+				       j == 0 ? "flags" : j == 1 ? "reserved" : "mode",
+				       j == 2 ? h.mode : bad[i]);
+			EXPECT_EQ(EINVAL, errno);
+		}
+	}
+	EXPECT_EQ(0, host_identity(variant->mode, &h));
 }
 
 /* An identity with flags pcm_kvm does not know is refused, by check and expect. */

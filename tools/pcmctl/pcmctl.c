@@ -10,7 +10,6 @@
  * Exit status: 0 success, 1 operational failure (for check: also an
  * incompatible destination), 2 usage error.
  */
-#include <cpuid.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -130,10 +129,11 @@ static const char *const usage_text[] = {
 	"                          kernel and microcode are \"-\", features are the",
 	"                          CPU's.  A dump taken in 32-bit mode (lm without",
 	"                          syscall) gets syscall, with a note on stderr",
-	"  host --identity         the host's features as an identity text (mode off;",
-	"                          vendor, max leaves, phys_bits from the CPUID",
-	"                          instruction, xcr0 from XGETBV): the",
-	"                          HOST_IDENTITY_FILE of check --host",
+	"  host --identity         this host as pcm_kvm gives it, as an identity text",
+	"                          (mode off: features, the max leaves KVM offers,",
+	"                          phys_bits, xcr0, a new vCPU's tsc_khz and",
+	"                          tsc_scaling): the HOST_IDENTITY_FILE of",
+	"                          check --host",
 	"  baseline [--explain] [--json] PROFILE...",
 	"                          the pool of the hosts whose profiles are given",
 	"                          (- reads standard input; a raw CPUID dump file",
@@ -820,46 +820,6 @@ static int open_dev(int flags)
 		pr_err("%s: %s%s", PCM_KVM_DEVICE, strerror(errno),
 		       errno == ENOENT ? " (is the pcm_kvm module loaded?)" : "");
 	return fd;
-}
-
-/* XCR0, as the host kernel set it up; 0 without XSAVE (CPUID.1:ECX.OSXSAVE). */
-static unsigned long long host_xcr0(void)
-{
-	unsigned int a, b, c, d, lo, hi;
-
-	if (__get_cpuid_max(0, NULL) < 1)
-		return 0;
-	__cpuid(1, a, b, c, d);
-	if (!(c & (1U << 27)))
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((unsigned long long)hi << 32) | lo;
-}
-
-/*
- * This host's identity: the features pcm_kvm gives (PCM_KVM_GET_HOST_FEATURES,
- * so host_withhold counts), vendor and numbers from the CPUID instruction,
- * XCR0 as the host kernel enabled it, narrowed to the components of those
- * features.  Mode off: a host shows everything it has.
- */
-static void host_identity(const struct pcm_fs *features, struct pcm_kvm_identity *id)
-{
-	unsigned int a, b, c, d;
-
-	memset(id, 0, sizeof(*id));
-	id->features = *features;
-	__cpuid(0, a, b, c, d);
-	id->max_basic_leaf = a;
-	memcpy(id->vendor, &b, 4);
-	memcpy(id->vendor + 4, &d, 4);
-	memcpy(id->vendor + 8, &c, 4);
-	__cpuid(0x80000000, a, b, c, d);
-	id->max_ext_leaf = a;
-	if (a >= 0x80000008) {
-		__cpuid(0x80000008, a, b, c, d);
-		id->phys_bits = a & 0xff;
-	}
-	id->xcr0 = pcm_xcr0_visible(host_xcr0(), features);
 }
 
 /* pcmctl vm, set-mode */
@@ -2115,10 +2075,14 @@ static void cpuinfo_value(const char *text, const char *key, char *out)
 	}
 }
 
-/* The features pcm_kvm gives on this host (GET_HOST_FEATURES), ABI checked. */
-static int dev_host_features(struct pcm_fs *fs, struct pcm_kvm_version *ver)
+/*
+ * This host's identity as pcm_kvm gives it (GET_HOST_IDENTITY, mode off, so
+ * host_withhold counts), ABI checked: the features, the leaves KVM offers,
+ * XCR0 narrowed to those features and the TSC rate of a new vCPU.
+ */
+static int dev_host_identity(struct pcm_kvm_identity *id, struct pcm_kvm_version *ver)
 {
-	struct pcm_kvm_host_features hf;
+	struct pcm_kvm_host_identity h;
 	int fd;
 
 	fd = open_dev(O_RDONLY);
@@ -2138,15 +2102,17 @@ static int dev_host_features(struct pcm_fs *fs, struct pcm_kvm_version *ver)
 		close(fd);
 		return EXIT_OP;
 	}
-	memset(&hf, 0, sizeof(hf));
-	hf.size = sizeof(hf);
-	if (ioctl(fd, PCM_KVM_GET_HOST_FEATURES, &hf)) {
-		pr_err("PCM_KVM_GET_HOST_FEATURES: %s", strerror(errno));
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	h.mode = PCM_KVM_MODE_OFF;
+	if (ioctl(fd, PCM_KVM_GET_HOST_IDENTITY, &h)) {
+		pr_err("PCM_KVM_GET_HOST_IDENTITY: %s", strerror(errno));
 		close(fd);
 		return EXIT_OP;
 	}
 	close(fd);
-	*fs = hf.features;
+	h.id.vendor[sizeof(h.id.vendor) - 1] = '\0';
+	*id = h.id;
 	return 0;
 }
 
@@ -2164,11 +2130,11 @@ static int profile_live(struct profile *p)
 	int ret;
 
 	profile_init(p);
-	ret = dev_host_features(&p->features, &ver);
+	ret = dev_host_identity(&id, &ver);
 	if (ret)
 		return ret;
 	copy_value(p->module, ver.module_version, strlen(ver.module_version));
-	host_identity(&p->features, &id);
+	p->features = id.features;
 	copy_value(p->vendor, id.vendor, strnlen(id.vendor, sizeof(id.vendor)));
 	p->max_basic_leaf = id.max_basic_leaf;
 	p->max_ext_leaf = id.max_ext_leaf;
@@ -2411,12 +2377,10 @@ static int cmd_host(int argc, char **argv)
 		static char text[PCM_IDENTITY_TEXT_MAX];
 		struct pcm_kvm_identity id;
 		struct pcm_kvm_version ver;
-		struct pcm_fs fs;
 
-		ret = dev_host_features(&fs, &ver);
+		ret = dev_host_identity(&id, &ver);
 		if (ret)
 			return ret;
-		host_identity(&fs, &id);
 		pcm_identity_format(&id, text, sizeof(text));
 		fputs(text, stdout);
 		return 0;

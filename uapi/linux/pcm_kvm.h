@@ -135,6 +135,19 @@ struct pcm_kvm_vm_identity {
 	struct pcm_kvm_identity id;	/* out */
 };
 
+/*
+ * This host's identity as a destination of a VM in mode: what such a VM
+ * could see here (host_withhold honoured), with the TSC rate KVM gives a
+ * new vCPU.  `pcmctl host --identity` writes it for offline checks.
+ */
+struct pcm_kvm_host_identity {
+	__u32 size;
+	__u32 mode;			/* in: enum pcm_kvm_mode */
+	__u32 flags;			/* in: must be 0 */
+	__u32 reserved;			/* in: must be 0 */
+	struct pcm_kvm_identity id;	/* out */
+};
+
 /* Answers of PCM_KVM_CHECK_IDENTITY, best first. */
 enum pcm_kvm_check_result {
 	PCM_KVM_CHECK_IDENTICAL = 0,	/* exactly that (maybe immune to more) */
@@ -193,5 +206,6 @@ struct pcm_kvm_vm_expect {
 #define PCM_KVM_GET_VM_IDENTITY	_IOWR(PCM_KVM_IOC_MAGIC, 0x05, struct pcm_kvm_vm_identity)
 #define PCM_KVM_CHECK_IDENTITY	_IOWR(PCM_KVM_IOC_MAGIC, 0x06, struct pcm_kvm_check)
 #define PCM_KVM_SET_VM_EXPECT	_IOW(PCM_KVM_IOC_MAGIC, 0x07, struct pcm_kvm_vm_expect)
+#define PCM_KVM_GET_HOST_IDENTITY _IOWR(PCM_KVM_IOC_MAGIC, 0x08, struct pcm_kvm_host_identity)
 
 #endif /* _UAPI_LINUX_PCM_KVM_H */

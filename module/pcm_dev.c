@@ -221,10 +221,64 @@ static long pcm_ioctl_host_identity(void __user *argp)
 	return copy_to_user(argp, &h, sizeof(h)) ? -EFAULT : 0;
 }
 
+/* An identity as a VMM or pcmctl hands it in: known features, sane fields. */
+static bool pcm_identity_wellformed(const struct pcm_kvm_identity *id)
+{
+	struct pcm_fs known;
+
+	pcm_fs_known(&known);
+	return id->mode < PCM_KVM_NR_MODES && pcm_fs_subset(&id->features, &known) &&
+	       id->phys_bits <= PCM_PHYS_BITS_MAX && !id->vendor[sizeof(id->vendor) - 1] &&
+	       !(id->flags & ~PCM_KVM_ID_TSC_SCALING);
+}
+
+static long pcm_ioctl_process(void __user *argp)
+{
+	struct pcm_kvm_process a;
+	struct pid *pid;
+	bool alive;
+	int ret;
+
+	ret = pcm_copy_in(&a, argp, sizeof(a), "SET_PROCESS");
+	if (ret)
+		return ret;
+	if (a.flags & ~PCM_KVM_PROCESS_EXPECT) {
+		pr_warn_ratelimited("SET_PROCESS: unknown flags 0x%x\n", a.flags);
+		return -EINVAL;
+	}
+	if (a.mode >= PCM_KVM_NR_MODES) {
+		pr_warn_ratelimited("SET_PROCESS: unknown mode %u\n", a.mode);
+		return -EINVAL;
+	}
+	if ((a.flags & PCM_KVM_PROCESS_EXPECT) && !pcm_identity_wellformed(&a.expect)) {
+		pr_warn_ratelimited("SET_PROCESS: malformed identity\n");
+		return -EINVAL;
+	}
+	if (a.pid < 0) {
+		pr_warn_ratelimited("SET_PROCESS: bad pid %d\n", a.pid);
+		return -EINVAL;
+	}
+	pid = a.pid ? find_get_pid(a.pid) : get_pid(task_tgid(current));
+	rcu_read_lock();
+	alive = pid && pid_task(pid, PIDTYPE_TGID);
+	rcu_read_unlock();
+	if (!alive) {
+		pr_warn_ratelimited("SET_PROCESS: no process %d\n", a.pid);
+		put_pid(pid);
+		return -ESRCH;
+	}
+	ret = pcm_policy_set_process(pid, a.mode,
+				     a.flags & PCM_KVM_PROCESS_EXPECT ? &a.expect : NULL);
+	put_pid(pid);
+	if (ret == -ENOSPC)
+		pr_warn_ratelimited("SET_PROCESS: table full (%d entries)\n",
+				    PCM_POLICY_PROC_MAX);
+	return ret;
+}
+
 static long pcm_ioctl_vm_expect(void __user *argp)
 {
 	struct pcm_kvm_vm_expect a;
-	struct pcm_fs known;
 	struct pcm_vm *vm;
 	int ret;
 
@@ -235,10 +289,7 @@ static long pcm_ioctl_vm_expect(void __user *argp)
 		pr_warn_ratelimited("SET_VM_EXPECT: unknown flags 0x%x\n", a.flags);
 		return -EINVAL;
 	}
-	pcm_fs_known(&known);
-	if (a.id.mode >= PCM_KVM_NR_MODES || !pcm_fs_subset(&a.id.features, &known) ||
-	    a.id.phys_bits > PCM_PHYS_BITS_MAX || a.id.vendor[sizeof(a.id.vendor) - 1] ||
-	    (a.id.flags & ~PCM_KVM_ID_TSC_SCALING)) {
+	if (!pcm_identity_wellformed(&a.id)) {
 		pr_warn_ratelimited("SET_VM_EXPECT: malformed identity\n");
 		return -EINVAL;
 	}
@@ -258,8 +309,8 @@ static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	 * The device is root's (0600), but an fd can be passed on: the calls
 	 * that change a VM need the capability of whoever makes them.
 	 */
-	if ((cmd == PCM_KVM_SET_VM_MODE || cmd == PCM_KVM_SET_VM_EXPECT) &&
-	    !capable(CAP_SYS_ADMIN))
+	if ((cmd == PCM_KVM_SET_VM_MODE || cmd == PCM_KVM_SET_VM_EXPECT ||
+	     cmd == PCM_KVM_SET_PROCESS) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
 	switch (cmd) {
@@ -281,6 +332,8 @@ static long pcm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return pcm_ioctl_vm_expect(argp);
 	case PCM_KVM_GET_HOST_IDENTITY:
 		return pcm_ioctl_host_identity(argp);
+	case PCM_KVM_SET_PROCESS:
+		return pcm_ioctl_process(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -174,10 +174,18 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withheld);
 void pcm_policy_put(struct pcm_policy *pol);
 /*
- * The policy of a VM the current process creates (atomic context): its
- * process_modes entry's, else default_mode's; with a reference, or NULL.
+ * The policy of a VM the current process creates (atomic context): the
+ * process_modes entry's of the process or its nearest ancestor, else
+ * default_mode's; with a reference, or NULL.  The entry's expected
+ * identity, if it has one, in *expect.
  */
-struct pcm_policy *pcm_policy_for_new_vm(void);
+struct pcm_policy *pcm_policy_for_new_vm(struct pcm_kvm_identity *expect, bool *has_expect);
+/*
+ * May this host give a VM in mode (withheld taken out) all of id?  0, or
+ * -EINVAL with a dmesg line, prefixed who, naming what is missing.
+ */
+int pcm_expect_check(unsigned int mode, const struct pcm_fs *withheld,
+		     const struct pcm_kvm_identity *id, const char *who);
 unsigned int pcm_default_mode(void);
 int pcm_policy_set_default_mode(unsigned int mode);
 /* false: never set */
@@ -191,10 +199,16 @@ int pcm_policy_set_withhold(const struct pcm_fs *want);
 struct pcm_policy_proc {
 	pid_t pid;			/* in the caller's pid namespace */
 	unsigned int mode;
+	bool expect;			/* with an expected identity */
 };
 
-/* mode -1 forgets pid's entry: -ENOENT if none; -ENOSPC when full */
-int pcm_policy_set_process(struct pid *pid, int mode);
+/*
+ * Set pid's entry (replacing mode and expectation), expect NULL for none;
+ * mode -1 forgets it: -ENOENT if none; -ENOSPC when full; -EINVAL when
+ * this host cannot give expect.
+ */
+int pcm_policy_set_process(struct pid *pid, int mode,
+			   const struct pcm_kvm_identity *expect);
 /* Fills out[PCM_POLICY_PROC_MAX]; returns the number of entries. */
 int pcm_policy_processes(struct pcm_policy_proc *out);
 

@@ -108,6 +108,31 @@ int pcm_host_identity(unsigned int mode, const struct pcm_fs *withheld,
 	return 0;
 }
 
+int pcm_expect_check(unsigned int mode, const struct pcm_fs *withheld,
+		     const struct pcm_kvm_identity *id, const char *who)
+{
+	struct pcm_kvm_identity host;
+	unsigned int result, limits;
+	struct pcm_fs missing, extra;
+	char *msg;
+	int ret;
+
+	ret = pcm_host_identity(mode, withheld, &host);
+	if (ret)
+		return ret;
+	result = pcm_identity_check(id, &host, &missing, &extra, &limits);
+	if (result < PCM_KVM_CHECK_MISSING)
+		return 0;
+	msg = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_KERNEL);
+	if (msg)
+		pcm_check_format(result, id, &host, &missing, &extra, limits,
+				 msg, PCM_IDENTITY_TEXT_MAX);
+	pr_warn("%s: expected identity refused in mode %s: %s\n", who,
+		pcm_mode_name(mode), msg ? msg : "");
+	kfree(msg);
+	return -EINVAL;
+}
+
 /*
  * KVM stores any IA32_ARCH_CAPABILITIES a VMM writes, bits it does not
  * offer and reserved bits included; a mode keeps the MSR within what this
@@ -215,12 +240,18 @@ static int pcm_policy_default_rebuild(void)
  * recycled pid number never matches; those of exited processes are dropped
  * on the next read or write.  Lookups at VM creation: RCU list, no locks.
  */
+struct pcm_proc_expect {
+	struct rcu_head rcu;
+	struct pcm_kvm_identity id;
+};
+
 struct pcm_proc {
 	struct list_head node;		/* pcm_proc_list, RCU */
 	struct rcu_head rcu;
 	struct pid *pid;
 	unsigned int mode;
 	struct pcm_policy __rcu *policy;
+	struct pcm_proc_expect __rcu *expect;	/* NULL: none */
 };
 
 static LIST_HEAD(pcm_proc_list);
@@ -241,6 +272,7 @@ static void pcm_proc_del(struct pcm_proc *p)
 	list_del_rcu(&p->node);
 	pcm_proc_nr--;
 	pcm_policy_put(rcu_dereference_protected(p->policy, 1));
+	kfree_rcu(rcu_dereference_protected(p->expect, 1), rcu);
 	call_rcu(&p->rcu, pcm_proc_free_rcu);
 }
 
@@ -283,32 +315,78 @@ static void pcm_proc_rebuild(void)
 	mutex_unlock(&pcm_proc_lock);
 }
 
-struct pcm_policy *pcm_policy_for_new_vm(void)
+/* The entry of tgid, if it has one; under rcu_read_lock(). */
+static struct pcm_proc *pcm_proc_find_rcu(struct pid *tgid)
 {
-	struct pid *me = task_tgid(current);
+	struct pcm_proc *p;
+
+	list_for_each_entry_rcu(p, &pcm_proc_list, node)
+		if (p->pid == tgid)
+			return p;
+	return NULL;
+}
+
+/*
+ * The entry of the current process or of its nearest ancestor: a mode is
+ * inherited, as an affinity or a NUMA policy is, by what a registered
+ * process starts (a jailer's VMM, a wrapper's child).  Processes reparented
+ * after their parent exits inherit nothing.  The walk stops at the idle
+ * task, whose parent is itself.
+ */
+static struct pcm_proc *pcm_proc_of_current_rcu(void)
+{
+	struct task_struct *t = current, *parent;
+	struct pcm_proc *p;
+
+	if (list_empty(&pcm_proc_list))
+		return NULL;
+	for (;;) {
+		p = pcm_proc_find_rcu(task_tgid(t));
+		if (p)
+			return p;
+		parent = rcu_dereference(t->real_parent);
+		if (!parent || parent == t || !parent->pid)
+			return NULL;
+		t = parent;
+	}
+}
+
+struct pcm_policy *pcm_policy_for_new_vm(struct pcm_kvm_identity *expect, bool *has_expect)
+{
+	struct pcm_proc_expect *e = NULL;
 	struct pcm_policy *pol = NULL;
 	struct pcm_proc *p;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(p, &pcm_proc_list, node) {
-		if (p->pid == me) {
-			pol = pcm_policy_get_rcu(&p->policy);
-			break;
-		}
-	}
+	p = pcm_proc_of_current_rcu();
 	/* A mode pending for this process beats the default. */
+	if (p) {
+		pol = pcm_policy_get_rcu(&p->policy);
+		e = rcu_dereference(p->expect);
+	}
+	*has_expect = pol && e;
+	if (*has_expect)
+		*expect = e->id;
 	if (!pol)
 		pol = pcm_policy_get_rcu(&pcm_default_policy);
 	rcu_read_unlock();
 	return pol;
 }
 
-int pcm_policy_set_process(struct pid *pid, int mode)
+int pcm_policy_set_process(struct pid *pid, int mode,
+			   const struct pcm_kvm_identity *expect)
 {
+	struct pcm_proc_expect *e = NULL, *old_e;
 	struct pcm_policy *pol, *old;
 	struct pcm_proc *p, *found = NULL;
 	int ret = 0;
 
+	if (expect && mode >= 0) {
+		e = kmalloc(sizeof(*e), GFP_KERNEL);
+		if (!e)
+			return -ENOMEM;
+		e->id = *expect;
+	}
 	mutex_lock(&pcm_policy_lock);
 	if (mode < 0) {
 		pol = NULL;
@@ -316,7 +394,18 @@ int pcm_policy_set_process(struct pid *pid, int mode)
 		pol = pcm_policy_new(mode, NULL);
 		if (IS_ERR(pol)) {
 			mutex_unlock(&pcm_policy_lock);
+			kfree(e);
 			return PTR_ERR(pol);
+		}
+		/* This host, as it is now, must give a VM the expected identity. */
+		if (e) {
+			ret = pcm_expect_check(mode, &pol->withheld, &e->id, "process_modes");
+			if (ret) {
+				mutex_unlock(&pcm_policy_lock);
+				pcm_policy_put(pol);
+				kfree(e);
+				return ret;
+			}
 		}
 	}
 	mutex_lock(&pcm_proc_lock);
@@ -333,9 +422,13 @@ int pcm_policy_set_process(struct pid *pid, int mode)
 		/* A reader sees the old or the new pair, both consistent. */
 		old = rcu_replace_pointer(found->policy, pol,
 					  lockdep_is_held(&pcm_proc_lock));
+		old_e = rcu_replace_pointer(found->expect, e,
+					    lockdep_is_held(&pcm_proc_lock));
 		WRITE_ONCE(found->mode, mode);
 		pcm_policy_put(old);
+		kfree_rcu(old_e, rcu);
 		pol = NULL;
+		e = NULL;
 	} else if (pcm_proc_nr >= PCM_POLICY_PROC_MAX) {
 		ret = -ENOSPC;
 	} else {
@@ -346,7 +439,9 @@ int pcm_policy_set_process(struct pid *pid, int mode)
 			p->pid = get_pid(pid);
 			p->mode = mode;
 			RCU_INIT_POINTER(p->policy, pol);
+			RCU_INIT_POINTER(p->expect, e);
 			pol = NULL;
+			e = NULL;
 			list_add_tail_rcu(&p->node, &pcm_proc_list);
 			pcm_proc_nr++;
 		}
@@ -354,6 +449,7 @@ int pcm_policy_set_process(struct pid *pid, int mode)
 	mutex_unlock(&pcm_proc_lock);
 	mutex_unlock(&pcm_policy_lock);
 	pcm_policy_put(pol);
+	kfree(e);
 	return ret;
 }
 
@@ -369,6 +465,7 @@ int pcm_policy_processes(struct pcm_policy_proc *out)
 			break;
 		out[n].pid = pid_vnr(p->pid);
 		out[n].mode = p->mode;
+		out[n].expect = !!rcu_access_pointer(p->expect);
 		n++;
 	}
 	mutex_unlock(&pcm_proc_lock);

@@ -341,8 +341,9 @@ static ssize_t process_modes_show(struct kobject *kobj,
 		return -ENOMEM;
 	nr = pcm_policy_processes(p);
 	for (i = 0; i < nr; i++)
-		n += sysfs_emit_at(buf, n, "%d %s\n", p[i].pid,
-				   pcm_mode_name(p[i].mode));
+		n += sysfs_emit_at(buf, n, "%d %s%s\n", p[i].pid,
+				   pcm_mode_name(p[i].mode),
+				   p[i].expect ? " expect" : "");
 	kfree(p);
 	return n;
 }
@@ -367,7 +368,7 @@ static const char *pcm_next_token(const char **s, size_t *len, size_t *tlen)
 
 static int pcm_proc_set(pid_t nr, struct pid *pid, int mode)
 {
-	int ret = pcm_policy_set_process(pid, mode);
+	int ret = pcm_policy_set_process(pid, mode, NULL);
 
 	if (ret == -ENOENT)
 		pr_warn("process_modes: no entry for process %d\n", nr);

@@ -356,7 +356,7 @@ void pcm_vm_created(struct kvm *kvm)
 	vm->pid = task_tgid_nr(current);
 	vm->fd = -1;
 
-	pol = pcm_policy_for_new_vm();
+	pol = pcm_policy_for_new_vm(&vm->expect, &vm->has_expect);
 	if (!pol) {
 		pcm_vm_pool_give(vm);
 		module_put(THIS_MODULE);
@@ -364,6 +364,12 @@ void pcm_vm_created(struct kvm *kvm)
 		return;
 	}
 	RCU_INIT_POINTER(vm->policy, pol);
+	/* Expected from birth (pcmctl run --expect): blocked until CPUID fits. */
+	if (vm->has_expect) {
+		raw_spin_lock(&vm->lock);
+		pcm_vm_update_verdict(vm);
+		raw_spin_unlock(&vm->lock);
+	}
 	/* The directory's reference, dropped by the task work. */
 	kobject_get(&vm->kobj);
 	init_task_work(&vm->add_twork, pcm_vm_add_twork);
@@ -1088,30 +1094,19 @@ bool pcm_vm_expect(struct pcm_vm *vm, struct pcm_kvm_identity *id)
 
 int pcm_vm_set_expect(struct pcm_vm *vm, const struct pcm_kvm_identity *id)
 {
-	struct pcm_kvm_identity host;
-	struct pcm_fs missing, extra, withheld;
-	unsigned int result, limits, mode;
-	char *msg;
+	struct pcm_fs withheld;
+	unsigned int mode;
+	char who[32];
 	int ret;
 
 	rcu_read_lock();
 	mode = rcu_dereference(vm->policy)->mode;
 	withheld = rcu_dereference(vm->policy)->withheld;
 	rcu_read_unlock();
-	ret = pcm_host_identity(mode, &withheld, &host);
+	snprintf(who, sizeof(who), "VM %d-%d", vm->pid, vm->fd);
+	ret = pcm_expect_check(mode, &withheld, id, who);
 	if (ret)
 		return ret;
-	result = pcm_identity_check(id, &host, &missing, &extra, &limits);
-	if (result >= PCM_KVM_CHECK_MISSING) {
-		msg = kmalloc(PCM_IDENTITY_TEXT_MAX, GFP_KERNEL);
-		if (msg)
-			pcm_check_format(result, id, &host, &missing, &extra, limits,
-					 msg, PCM_IDENTITY_TEXT_MAX);
-		pr_warn("VM %d-%d: expected identity refused in mode %s: %s\n",
-			vm->pid, vm->fd, pcm_mode_name(mode), msg ? msg : "");
-		kfree(msg);
-		return -EINVAL;
-	}
 
 	raw_spin_lock(&vm->lock);
 	if (vm->dead) {

@@ -2216,7 +2216,6 @@ TEST_F(xsetbv, v2_has_no_xsave)
 /* ---------------------------------------------------------------------- */
 /* process_modes: a mode pending for a process, for management layers      */
 
-#define PCM_SYSFS_PROCESS_MODES	PCM_KVM_SYSFS "/process_modes"
 #define PCM_SYSFS_PROBES	PCM_KVM_SYSFS "/probes"
 
 /* Is "PID MODE" a line of process_modes (mode NULL: any mode)? */
@@ -2416,6 +2415,133 @@ TEST_F(process_modes, bad_writes)
 	EXPECT_STREQ(before, buf);
 	ASSERT_EQ(0, proc_set(getpid(), "-"));
 	EXPECT_EQ(-ENOENT, proc_set(getpid(), "-"));
+}
+
+static int exit_probe_armed(unsigned long *nmissed);
+static bool exit_probe_settles(int want);
+
+/* A VM made by a process in a fresh child (pid 0) or grandchild (1): its mode. */
+static int mode_in_descendant(int depth)
+{
+	pid_t child = fork();
+	int status, mode;
+	struct vm v;
+
+	if (child < 0)
+		return -1;
+	if (!child) {
+		if (depth)
+			_exit(mode_in_descendant(depth - 1) + 1);
+		if (vm_create(&v))
+			_exit(255);
+		mode = pcm_get_vm_mode(v.vm_fd);
+		vm_destroy(&v);
+		_exit(mode < 0 ? 254 : mode + 1);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) - 1;
+}
+
+/*
+ * SET_PROCESS (pcmctl run): the caller's own entry, in process_modes,
+ * applied from birth (KVM's stored CPUID masked at KVM_SET_CPUID2, the
+ * exit probe not armed), and inherited by the processes it starts.
+ */
+TEST_F(process_modes, ioctl_self_and_descendants)
+{
+	struct pcm_kvm_vm_features f;
+	unsigned long missed;
+	struct guest_view gv;
+	char dir[256];
+
+	if (!(table_reg(self->set, 1, 0, PCM_KVM_ECX) & (1U << 20)))
+		SKIP(return, "host lacks sse4_2, which mode min hides");
+	ASSERT_EQ(0, pcm_set_process(0, PCM_KVM_MODE_MIN, NULL));
+	EXPECT_TRUE(proc_listed(getpid(), "min"));
+	new_vm(_metadata, &self->vm, true);
+	wait_vm_dir(_metadata, self->vm.vm_fd, dir, sizeof(dir));
+	mode_of(_metadata, self->vm.vm_fd, dir, PCM_KVM_MODE_MIN);
+	set_cpuid(_metadata, &self->vm, self->set);
+	ASSERT_EQ(0, pcm_get_vm_features(self->vm.vm_fd, &f));
+	EXPECT_TRUE(f.flags & PCM_KVM_VM_STORED_MASKED) TH_LOG("flags 0x%x", f.flags);
+	run_guest_cpuid(_metadata, &self->vm, self->set, &gv);
+	EXPECT_FALSE(guest_reg(&gv, 1, 0, PCM_KVM_ECX) & (1U << 20))
+		TH_LOG("the guest sees sse4_2 in mode min");
+	EXPECT_TRUE(exit_probe_settles(0)) TH_LOG("the exit probe is armed");
+
+	EXPECT_EQ(PCM_KVM_MODE_MIN, mode_in_descendant(0)) TH_LOG("a child's VM");
+	EXPECT_EQ(PCM_KVM_MODE_MIN, mode_in_descendant(1)) TH_LOG("a grandchild's VM");
+	/* Replaced, not added: one line for this process. */
+	ASSERT_EQ(0, pcm_set_process(getpid(), PCM_KVM_MODE_X86_64_V2, NULL));
+	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v2"));
+	EXPECT_FALSE(proc_listed(getpid(), "min"));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V2, mode_in_descendant(0));
+	ASSERT_EQ(0, proc_set(getpid(), "-"));
+	EXPECT_EQ(PCM_KVM_MODE_OFF, mode_in_descendant(0)) TH_LOG("forgotten, yet inherited");
+	exit_probe_armed(&missed);
+	EXPECT_EQ(0, missed);
+}
+
+/* SET_PROCESS: bad size, flags, mode, pid or identity -> an errno, no change. */
+TEST_F(process_modes, ioctl_bad_args)
+{
+	static const int deltas[] = { -1, 1, -8, 8, 0 };
+	struct pcm_kvm_identity id;
+	struct pcm_kvm_process a;
+	struct pcm_fs known;
+	char before[8192], buf[8192];
+	unsigned int i;
+	int kmsg;
+
+	ASSERT_EQ(0, proc_set(getpid(), "x86-64-v2"));
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, before, sizeof(before)));
+	kmsg = kmsg_open(_metadata);
+	for (i = 0; i < ARRAY_SIZE(deltas); i++) {
+		memset(&a, 0, sizeof(a));
+		a.size = deltas[i] ? sizeof(a) + deltas[i] : 0;
+		a.mode = PCM_KVM_MODE_MIN;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(pcm_fd(), PCM_KVM_SET_PROCESS, &a))
+			TH_LOG("size %u accepted", a.size);
+		EXPECT_EQ(EINVAL, errno);
+	}
+#define BAD_PROCESS(field, value, err, token) do {				\
+		memset(&a, 0, sizeof(a));					\
+		a.size = sizeof(a);						\
+		a.mode = PCM_KVM_MODE_MIN;					\
+		a.field = value;						\
+		errno = 0;							\
+		EXPECT_EQ(-1, ioctl(pcm_fd(), PCM_KVM_SET_PROCESS, &a))		\
+			TH_LOG(#field " %ld accepted", (long)(value));		\
+		EXPECT_EQ(err, errno) TH_LOG(#field " %ld: %s", (long)(value),	\
+					     strerror(errno));			\
+		EXPECT_TRUE(kmsg_find(kmsg, "SET_PROCESS: ", token, NULL))	\
+			TH_LOG("dmesg does not say \"%s\"", token);		\
+	} while (0)
+	BAD_PROCESS(flags, 2, EINVAL, "unknown flags 0x2");
+	BAD_PROCESS(flags, 0x80000000u, EINVAL, "unknown flags 0x80000000");
+	BAD_PROCESS(mode, PCM_KVM_NR_MODES, EINVAL, "unknown mode");
+	BAD_PROCESS(mode, ~0u, EINVAL, "unknown mode 4294967295");
+	BAD_PROCESS(pid, -1, EINVAL, "bad pid -1");
+	BAD_PROCESS(pid, 2147483647, ESRCH, "no process 2147483647");
+#undef BAD_PROCESS
+	/* A malformed expected identity: a feature bit no table names, a vendor without NUL. */
+	memset(&id, 0, sizeof(id));
+	id.mode = PCM_KVM_MODE_MIN;
+	pcm_fs_known(&known);
+	for (i = 0; i < PCM_KVM_NWORDS * 32 && pcm_fs_empty(&id.features); i++)
+		if (!(known.words[i / 32] & (1U << (i % 32))))
+			id.features.words[i / 32] = 1U << (i % 32);
+	ASSERT_FALSE(pcm_fs_empty(&id.features)) TH_LOG("every bit is named");
+	EXPECT_EQ(-EINVAL, pcm_set_process(0, PCM_KVM_MODE_MIN, &id));
+	memset(&id, 0, sizeof(id));
+	memset(id.vendor, 'A', sizeof(id.vendor));
+	EXPECT_EQ(-EINVAL, pcm_set_process(0, PCM_KVM_MODE_MIN, &id));
+	EXPECT_TRUE(kmsg_find(kmsg, "SET_PROCESS: ", "malformed identity", NULL));
+	close(kmsg);
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)));
+	EXPECT_STREQ(before, buf);
 }
 
 /* A full table refuses more, and says so. */

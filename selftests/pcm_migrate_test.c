@@ -1355,6 +1355,71 @@ TEST_F(expect, withhold_after_dest_created)
 	runs_with_source_features(_metadata, self, &self->dst, self->set);
 }
 
+/*
+ * pcmctl run --expect: the expectation is the process's (SET_PROCESS), so
+ * its VM is born with it and with the mode, before any KVM_SET_CPUID2:
+ * blocked until its CPUID gives what the source had, masked at
+ * KVM_SET_CPUID2, then running normally.
+ */
+TEST_F(expect, process_expect_at_birth)
+{
+	struct pcm_kvm_vm_features f;
+	char status[PCM_FS_TEXT_MAX + 64];
+	int r;
+
+	EXPECT_SOURCE();
+	r = pcm_set_process(0, PCM_KVM_MODE_X86_64_V2, &self->src_id);
+	ASSERT_EQ(0, r) TH_LOG("SET_PROCESS with the source identity: %s", strerror(-r));
+	new_vm(_metadata, &self->dst, true);
+	wait_vm_dir(_metadata, self->dst.vm_fd, self->dst_dir, sizeof(self->dst_dir));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V2, pcm_get_vm_mode(self->dst.vm_fd));
+	expect_reads(_metadata, self->dst_dir, self->src_text);
+	ASSERT_EQ(0, pcm_get_vm_features(self->dst.vm_fd, &f));
+	EXPECT_TRUE(f.flags & PCM_KVM_VM_EXPECT) TH_LOG("flags 0x%x", f.flags);
+	expect_status(_metadata, self->dst_dir, "blocked: the VMM has not set CPUID yet\n");
+
+	/* A VMM whose CPUID lacks what the source had cannot run. */
+	set_cpuid(_metadata, &self->dst, self->nosse42);
+	ASSERT_LT(0, sysfs_read(vm_file(self->dst_dir, "status"), status, sizeof(status)));
+	EXPECT_EQ(0, strncmp(status, "blocked: missing ", 17)) TH_LOG("status '%s'", status);
+	EXPECT_NE(NULL, strstr(status, "sse4_2")) TH_LOG("status '%s'", status);
+	run_refused(_metadata, &self->dst);
+
+	set_cpuid(_metadata, &self->dst, self->set);
+	expect_status(_metadata, self->dst_dir, "ok\n");
+	ASSERT_EQ(0, pcm_get_vm_features(self->dst.vm_fd, &f));
+	EXPECT_TRUE(f.flags & PCM_KVM_VM_STORED_MASKED) TH_LOG("flags 0x%x", f.flags);
+	runs_with_source_features(_metadata, self, &self->dst, self->set);
+	expect_frozen(_metadata, self);
+}
+
+/* SET_PROCESS with an identity this host cannot give: EINVAL, named, no entry. */
+TEST_F(expect, process_expect_refused)
+{
+	char buf[4096], me[32];
+	int r;
+
+	EXPECT_SOURCE();
+	write_withhold(_metadata, "sse4_2");
+	r = pcm_set_process(0, PCM_KVM_MODE_X86_64_V2, &self->src_id);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("SET_PROCESS on a host withholding sse4_2: %s",
+				     strerror(-r));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "process_modes: expected identity refused",
+			      "missing sse4_2", NULL))
+		TH_LOG("no 'process_modes: expected identity refused ... missing sse4_2'");
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)));
+	snprintf(me, sizeof(me), "%d ", (int)getpid());
+	EXPECT_TRUE(strncmp(buf, me, strlen(me)) && !strstr(buf, me))
+		TH_LOG("process_modes lists this process: '%s'", buf);
+	/* In mode min it would not see sse4_2 anyway: the same refusal. */
+	EXPECT_EQ(-EINVAL, pcm_set_process(0, PCM_KVM_MODE_MIN, &self->src_id));
+	write_withhold(_metadata, "");
+	EXPECT_EQ(0, pcm_set_process(0, PCM_KVM_MODE_X86_64_V2, &self->src_id));
+	snprintf(me, sizeof(me), "%d x86-64-v2 expect\n", (int)getpid());
+	ASSERT_LE(0, sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, me)) TH_LOG("process_modes: '%s'", buf);
+}
+
 /* Another vendor's identity is refused too. */
 TEST_F(expect, refused_vendor)
 {

@@ -1579,7 +1579,6 @@ static void churn_stop(void)
 /* ---------------------------------------------------------------------- */
 /* Killer: a VMM process killed with SIGKILL, in KVM_RUN or before         */
 
-#define PCM_SYSFS_PROCESS_MODES	PCM_KVM_SYSFS "/process_modes"
 
 /*
  * The child (pcm_stress --child-vm MODE|-): one VM running CPUID until

@@ -204,6 +204,20 @@ int pcm_set_vm_mode(int vm_fd, unsigned int mode)
 	return ioctl(fd, PCM_KVM_SET_VM_MODE, &m) ? -errno : 0;
 }
 
+int pcm_set_process(pid_t pid, unsigned int mode, const struct pcm_kvm_identity *expect)
+{
+	struct pcm_kvm_process a = { .size = sizeof(a), .pid = pid, .mode = mode };
+	int fd = pcm_fd();
+
+	if (fd < 0)
+		return fd;
+	if (expect) {
+		a.flags = PCM_KVM_PROCESS_EXPECT;
+		a.expect = *expect;
+	}
+	return ioctl(fd, PCM_KVM_SET_PROCESS, &a) ? -errno : 0;
+}
+
 int pcm_get_vm_mode(int vm_fd)
 {
 	struct pcm_kvm_vm_mode m = { .size = sizeof(m), .vm_fd = vm_fd, .mode = ~0u };

@@ -15,6 +15,7 @@
 
 #define PCM_SYSFS_HOST_FEATURES	PCM_KVM_SYSFS "/host_features"
 #define PCM_SYSFS_MODES		PCM_KVM_SYSFS "/modes"
+#define PCM_SYSFS_PROCESS_MODES	PCM_KVM_SYSFS "/process_modes"
 #define PCM_SYSFS_BASELINE	PCM_KVM_SYSFS "/baseline"
 #define PCM_SYSFS_VMS		PCM_KVM_SYSFS "/vms"
 #define PCM_PARAM_DEFAULT_MODE	"/sys/module/pcm_kvm/parameters/default_mode"
@@ -64,6 +65,8 @@ bool find_renamed_vm_dir(pid_t pid, int fd, char *name, size_t size);
 
 /* ioctls: 0 or -errno */
 int pcm_set_vm_mode(int vm_fd, unsigned int mode);
+/* PCM_KVM_SET_PROCESS: pid 0 is the caller; expect NULL for none. */
+int pcm_set_process(pid_t pid, unsigned int mode, const struct pcm_kvm_identity *expect);
 int pcm_get_vm_mode(int vm_fd);		/* mode or -errno */
 int pcm_get_vm_features(int vm_fd, struct pcm_kvm_vm_features *f);
 int pcm_get_host_features(struct pcm_fs *fs);

@@ -219,6 +219,14 @@ static const char *const usage_text[] = {
 	"                          modes`).  For a VM in mode baseline, LIST is the",
 	"                          destination's baseline (default: the baseline file",
 	"                          in " PCM_KVM_SYSFS ")",
+	"  run [--mode MODE] [--expect IDENTITY_FILE] [--] COMMAND [ARG...]",
+	"                          exec COMMAND (a VMM) with its VMs, and those of the",
+	"                          processes it starts, in MODE from birth (default:",
+	"                          the identity's mode) and, with --expect, unable to",
+	"                          run unless they give their guest all the identity",
+	"                          lists: for a migration's destination or a restore.",
+	"                          Refuses (exit 1, naming what is missing) where this",
+	"                          host cannot give it.  Needs root",
 	"  parse LIST...           check a feature list (names or QEMU aliases, any",
 	"                          case, separated by blanks or commas) and print the",
 	"                          canonical names in table order",
@@ -1738,6 +1746,130 @@ static int check_online(const struct pcm_kvm_identity *vm)
 	pcm_fs_andnot(&host.features, &vm->features, &c.missing);
 	pcm_fs_or(&host.features, &host.features, &c.extra);
 	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, c.limits);
+}
+
+#define RUN_USAGE "usage: pcmctl run [--mode MODE] [--expect IDENTITY_FILE] [--] COMMAND [ARG...]"
+
+/*
+ * pcmctl run: the mode (and the identity expected, for a destination or a
+ * restore) of every VM the command creates, set before it exists: this
+ * process's process_modes entry, which exec keeps and the processes it
+ * starts inherit.  So KVM_SET_CPUID2 is masked at once, with no race
+ * against the VMM.
+ */
+static int cmd_run(int argc, char **argv)
+{
+	const char *mode_arg = NULL, *expect = NULL;
+	struct pcm_kvm_process a;
+	struct pcm_kvm_check c;
+	char modes[128];
+	int i, mode = -1, dev;
+
+	for (i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (argv[i][0] != '-')
+			break;		/* the command */
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s\n"
+			       "Runs COMMAND (a VMM) so that every VM it, or a process it starts,\n"
+			       "creates is in MODE from birth (MODE defaults to the identity's), and,\n"
+			       "with --expect, cannot run unless it gives its guest everything the\n"
+			       "identity lists.  Refuses (exit 1) when this host cannot.\n", RUN_USAGE);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--expect")) {
+			if (i + 1 == argc)
+				return usage_error("%s needs a value; " RUN_USAGE, argv[i]);
+			v = argv[i + 1];
+		} else if (!strncmp(argv[i], "--mode=", 7) || !strncmp(argv[i], "--expect=", 9)) {
+			v = strchr(argv[i], '=') + 1;
+		} else {
+			return usage_error("unknown option '%s'; " RUN_USAGE, argv[i]);
+		}
+		if (argv[i][2] == 'm') {
+			if (mode_arg)
+				return usage_error("--mode given twice; " RUN_USAGE);
+			mode_arg = v;
+		} else {
+			if (expect)
+				return usage_error("--expect given twice; " RUN_USAGE);
+			expect = v;
+		}
+		if (v == argv[i + 1])
+			i++;
+	}
+	if (i >= argc)
+		return usage_error("no command to run; " RUN_USAGE);
+	if (!mode_arg && !expect)
+		return usage_error("--mode or --expect is needed; " RUN_USAGE);
+	if (mode_arg) {
+		mode = pcm_mode_parse(mode_arg, strlen(mode_arg));
+		if (mode < 0) {
+			mode_list(modes, sizeof(modes));
+			return usage_error("unknown mode '%s' (modes: %s)", mode_arg, modes);
+		}
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.pid = 0;
+	if (expect) {
+		int ret = load_identity(expect, strcmp(expect, "-") ? expect : "<stdin>",
+					&a.expect, NULL);
+
+		if (ret)
+			return ret;
+		a.flags = PCM_KVM_PROCESS_EXPECT;
+		if (mode < 0)
+			mode = (int)a.expect.mode;
+	}
+	a.mode = (unsigned int)mode;
+
+	dev = open_dev(O_RDWR);
+	if (dev < 0)
+		return EXIT_OP;
+	if (expect) {
+		/* Say what this host lacks; dmesg would be the only place otherwise. */
+		static char line[PCM_FS_TEXT_MAX + 256];
+		struct pcm_kvm_identity host;
+
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.id = a.expect;
+		c.id.mode = a.mode;
+		if (!ioctl(dev, PCM_KVM_CHECK_IDENTITY, &c) &&
+		    c.result >= PCM_KVM_CHECK_MISSING && c.result <= PCM_KVM_CHECK_VENDOR) {
+			memset(&host, 0, sizeof(host));
+			memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
+			host.phys_bits = c.host_phys_bits;
+			host.tsc_khz = c.host_tsc_khz;
+			host.xcr0 = c.host_xcr0;
+			pcm_check_format(c.result, &c.id, &host, &c.missing, &c.extra,
+					 c.limits, line, sizeof(line));
+			pr_err("run: this host cannot give a VM in mode %s what %s expects: %s",
+			       pcm_mode_name(mode), expect, line);
+			close(dev);
+			return EXIT_OP;
+		}
+	}
+	if (ioctl(dev, PCM_KVM_SET_PROCESS, &a)) {
+		pr_err("run: PCM_KVM_SET_PROCESS (mode %s%s%s): %s%s", pcm_mode_name(mode),
+		       expect ? ", expect " : "", expect ? expect : "", strerror(errno),
+		       errno == ENOTTY ? " (a pcm_kvm module without SET_PROCESS?)" :
+		       errno == EINVAL ? " (dmesg says why)" : "");
+		close(dev);
+		return EXIT_OP;
+	}
+	close(dev);
+	fflush(stdout);
+	execvp(argv[i], argv + i);
+	pr_err("run: %s: %s", argv[i], strerror(errno));
+	return EXIT_OP;
 }
 
 #define CHECK_USAGE "usage: pcmctl check FILE [--host HOST_IDENTITY_FILE [--baseline LIST]]"
@@ -3759,6 +3891,7 @@ static const struct command commands[] = {
 	{ "identity", cmd_identity },
 	{ "save-identity", cmd_save_identity },
 	{ "check", cmd_check },
+	{ "run", cmd_run },
 	{ "baseline", cmd_baseline },
 	{ "apply", cmd_apply },
 };

@@ -148,6 +148,24 @@ struct pcm_kvm_host_identity {
 	struct pcm_kvm_identity id;	/* out */
 };
 
+/*
+ * A process's entry of process_modes: the mode, and optionally the
+ * identity expected, of every VM it (or a process it starts) creates from
+ * now on, as if set before KVM_SET_CPUID2.  Replaces the entry the process
+ * had; it ends when the process does.  EINVAL, with dmesg naming what is
+ * missing, when this host cannot give a VM in that mode the identity.
+ * `pcmctl run` sets its own before it execs a VMM.
+ */
+struct pcm_kvm_process {
+	__u32 size;
+	__s32 pid;			/* in: a process id; 0: the caller */
+	__u32 mode;			/* in: enum pcm_kvm_mode */
+	__u32 flags;			/* in: PCM_KVM_PROCESS_* */
+	struct pcm_kvm_identity expect;	/* in, with PCM_KVM_PROCESS_EXPECT */
+};
+
+#define PCM_KVM_PROCESS_EXPECT	_BITUL(0)	/* expect is set */
+
 /* Answers of PCM_KVM_CHECK_IDENTITY, best first. */
 enum pcm_kvm_check_result {
 	PCM_KVM_CHECK_IDENTICAL = 0,	/* exactly that (maybe immune to more) */
@@ -207,5 +225,6 @@ struct pcm_kvm_vm_expect {
 #define PCM_KVM_CHECK_IDENTITY	_IOWR(PCM_KVM_IOC_MAGIC, 0x06, struct pcm_kvm_check)
 #define PCM_KVM_SET_VM_EXPECT	_IOW(PCM_KVM_IOC_MAGIC, 0x07, struct pcm_kvm_vm_expect)
 #define PCM_KVM_GET_HOST_IDENTITY _IOWR(PCM_KVM_IOC_MAGIC, 0x08, struct pcm_kvm_host_identity)
+#define PCM_KVM_SET_PROCESS	_IOW(PCM_KVM_IOC_MAGIC, 0x09, struct pcm_kvm_process)
 
 #endif /* _UAPI_LINUX_PCM_KVM_H */

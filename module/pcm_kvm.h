@@ -175,8 +175,8 @@ struct pcm_policy *pcm_policy_new(unsigned int mode, const struct pcm_fs *withhe
 void pcm_policy_put(struct pcm_policy *pol);
 /*
  * The policy of a VM the current process creates (atomic context): the
- * process_modes entry's of the process or its nearest ancestor, else
- * default_mode's; with a reference, or NULL.  The entry's expected
+ * process_modes entry's of the process (its own, or inherited from the
+ * process that started it), else default_mode's; with a reference, or NULL.  The entry's expected
  * identity, if it has one, in *expect.
  */
 struct pcm_policy *pcm_policy_for_new_vm(struct pcm_kvm_identity *expect, bool *has_expect);
@@ -200,6 +200,7 @@ struct pcm_policy_proc {
 	pid_t pid;			/* in the caller's pid namespace */
 	unsigned int mode;
 	bool expect;			/* with an expected identity */
+	unsigned int kids;		/* processes it started that inherit it */
 };
 
 /*

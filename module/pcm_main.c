@@ -29,7 +29,7 @@ static int __init pcm_init(void)
 		return ret;
 	ret = pcm_policy_init();
 	if (ret)
-		goto err_policy;
+		goto err_kvmdev;
 	pcm_kobj = kobject_create_and_add("pcm_kvm", kernel_kobj);
 	if (!pcm_kobj) {
 		ret = -ENOMEM;
@@ -62,6 +62,7 @@ err_kobj:
 	kobject_put(pcm_kobj);
 err_policy:
 	pcm_policy_exit();
+err_kvmdev:
 	pcm_kvmdev_exit();
 	return ret;
 }

@@ -12,12 +12,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/tracepoint.h>
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/xcr.h>
@@ -236,9 +238,18 @@ static int pcm_policy_default_rebuild(void)
  * Per-process pending modes (process_modes).  A mode is fully enforced only
  * when it is known before the VMM's KVM_SET_CPUID2, which QEMU calls while
  * it initialises: a management layer that knows the VMM's pid before the
- * VMM creates its VM registers it here.  Entries hold a struct pid, so a
- * recycled pid number never matches; those of exited processes are dropped
- * on the next read or write.  Lookups at VM creation: RCU list, no locks.
+ * VMM creates its VM registers it here, or pcmctl run registers itself and
+ * execs the VMM.  Entries hold a struct pid, so a recycled pid number never
+ * matches.  Lookups at VM creation: RCU, no locks.
+ *
+ * The processes a registered process starts from then on inherit its entry,
+ * as they inherit an affinity: QEMU's -daemonize forks twice before it
+ * creates its VM, a shell or a jailer may sit between pcmctl run and the
+ * VMM.  The sched_process_fork tracepoint runs in the parent before the
+ * child can run, so no VM of a child escapes.  It may not sleep: inherited
+ * entries ("kids") come from a preallocated pool, and a slot is reused only
+ * after an RCU grace period.  An entry lives while its process or one that
+ * inherited it does; dead ones are dropped on the next read or write.
  */
 struct pcm_proc_expect {
 	struct rcu_head rcu;
@@ -248,51 +259,122 @@ struct pcm_proc_expect {
 struct pcm_proc {
 	struct list_head node;		/* pcm_proc_list, RCU */
 	struct rcu_head rcu;
+	refcount_t ref;			/* the list's, and one per kid */
 	struct pid *pid;
 	unsigned int mode;
+	unsigned int kids;		/* under pcm_kid_lock */
+	bool forgotten;			/* under pcm_kid_lock: takes no more kids */
 	struct pcm_policy __rcu *policy;
 	struct pcm_proc_expect __rcu *expect;	/* NULL: none */
 };
 
+struct pcm_proc_kid {
+	struct hlist_node hnode;	/* pcm_kid_hash (RCU), or pcm_kid_free */
+	struct rcu_head rcu;
+	struct pid *pid;
+	struct pcm_proc *root;		/* a reference */
+};
+
+#define PCM_PROC_KIDS	512
+
 static LIST_HEAD(pcm_proc_list);
 static DEFINE_MUTEX(pcm_proc_lock);	/* writers of pcm_proc_list */
 static unsigned int pcm_proc_nr;	/* under pcm_proc_lock */
+
+static struct pcm_proc_kid *pcm_kid_pool;	/* [PCM_PROC_KIDS] */
+static HLIST_HEAD(pcm_kid_free);
+static DEFINE_HASHTABLE(pcm_kid_hash, 7);
+static DEFINE_RAW_SPINLOCK(pcm_kid_lock);	/* pcm_kid_hash, pcm_kid_free */
+/* Entries and kids: while 0, a fork costs one read. */
+static atomic_t pcm_proc_users = ATOMIC_INIT(0);
+static struct tracepoint *pcm_fork_tp;
 
 static void pcm_proc_free_rcu(struct rcu_head *head)
 {
 	struct pcm_proc *p = container_of(head, struct pcm_proc, rcu);
 
 	put_pid(p->pid);
+	pcm_policy_put(rcu_dereference_protected(p->policy, 1));
+	kfree(rcu_dereference_protected(p->expect, 1));
 	kfree(p);
+}
+
+/* Any context: the last reference frees p after a grace period. */
+static void pcm_proc_put(struct pcm_proc *p)
+{
+	if (refcount_dec_and_test(&p->ref)) {
+		atomic_dec(&pcm_proc_users);
+		call_rcu(&p->rcu, pcm_proc_free_rcu);
+	}
+}
+
+static void pcm_kid_free_rcu(struct rcu_head *head)
+{
+	struct pcm_proc_kid *k = container_of(head, struct pcm_proc_kid, rcu);
+	unsigned long flags;
+
+	put_pid(k->pid);
+	pcm_proc_put(k->root);
+	raw_spin_lock_irqsave(&pcm_kid_lock, flags);
+	hlist_add_head(&k->hnode, &pcm_kid_free);
+	raw_spin_unlock_irqrestore(&pcm_kid_lock, flags);
+}
+
+/* Caller holds pcm_kid_lock. */
+static void pcm_kid_del(struct pcm_proc_kid *k)
+{
+	lockdep_assert_held(&pcm_kid_lock);
+	hash_del_rcu(&k->hnode);
+	k->root->kids--;
+	atomic_dec(&pcm_proc_users);
+	call_rcu(&k->rcu, pcm_kid_free_rcu);
+}
+
+static bool pcm_pid_alive(struct pid *pid)
+{
+	bool alive;
+
+	rcu_read_lock();
+	alive = pid_task(pid, PIDTYPE_TGID);
+	rcu_read_unlock();
+	return alive;
+}
+
+/* Drop the kids of p (all of them), or those that exited (p NULL). */
+static void pcm_kids_drop(struct pcm_proc *p)
+{
+	struct pcm_proc_kid *k;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	int bkt;
+
+	raw_spin_lock_irqsave(&pcm_kid_lock, flags);
+	if (p)
+		p->forgotten = true;
+	hash_for_each_safe(pcm_kid_hash, bkt, tmp, k, hnode)
+		if (p ? k->root == p : !pcm_pid_alive(k->pid))
+			pcm_kid_del(k);
+	raw_spin_unlock_irqrestore(&pcm_kid_lock, flags);
 }
 
 static void pcm_proc_del(struct pcm_proc *p)
 {
 	lockdep_assert_held(&pcm_proc_lock);
+	pcm_kids_drop(p);
 	list_del_rcu(&p->node);
 	pcm_proc_nr--;
-	pcm_policy_put(rcu_dereference_protected(p->policy, 1));
-	kfree_rcu(rcu_dereference_protected(p->expect, 1), rcu);
-	call_rcu(&p->rcu, pcm_proc_free_rcu);
+	pcm_proc_put(p);
 }
 
-static bool pcm_proc_alive(struct pcm_proc *p)
-{
-	bool alive;
-
-	rcu_read_lock();
-	alive = pid_task(p->pid, PIDTYPE_TGID);
-	rcu_read_unlock();
-	return alive;
-}
-
+/* Exited kids, then entries whose process exited and that no kid holds. */
 static void pcm_proc_prune(void)
 {
 	struct pcm_proc *p, *tmp;
 
 	lockdep_assert_held(&pcm_proc_lock);
+	pcm_kids_drop(NULL);
 	list_for_each_entry_safe(p, tmp, &pcm_proc_list, node)
-		if (!pcm_proc_alive(p))
+		if (!pcm_pid_alive(p->pid) && refcount_read(&p->ref) == 1)
 			pcm_proc_del(p);
 }
 
@@ -315,50 +397,119 @@ static void pcm_proc_rebuild(void)
 	mutex_unlock(&pcm_proc_lock);
 }
 
-/* The entry of tgid, if it has one; under rcu_read_lock(). */
-static struct pcm_proc *pcm_proc_find_rcu(struct pid *tgid)
+/* The entry of a process (its own, or the one it inherited); under RCU. */
+static struct pcm_proc *pcm_proc_of_rcu(struct pid *tgid)
 {
+	struct pcm_proc_kid *k;
 	struct pcm_proc *p;
 
 	list_for_each_entry_rcu(p, &pcm_proc_list, node)
 		if (p->pid == tgid)
 			return p;
+	hash_for_each_possible_rcu(pcm_kid_hash, k, hnode, (unsigned long)tgid)
+		if (k->pid == tgid)
+			return k->root;
 	return NULL;
 }
 
-/*
- * The entry of the current process or of its nearest ancestor: a mode is
- * inherited, as an affinity or a NUMA policy is, by what a registered
- * process starts (a jailer's VMM, a wrapper's child).  Processes reparented
- * after their parent exits inherit nothing.  The walk stops at the idle
- * task, whose parent is itself.
- */
-static struct pcm_proc *pcm_proc_of_current_rcu(void)
+/* sched_process_fork: a new process inherits its parent's entry. */
+static void pcm_proc_fork(void *data, struct task_struct *parent,
+			  struct task_struct *child)
 {
-	struct task_struct *t = current, *parent;
-	struct pcm_proc *p;
+	struct pcm_proc_kid *k = NULL;
+	struct pcm_proc *root;
+	unsigned long flags;
 
-	if (list_empty(&pcm_proc_list))
-		return NULL;
-	for (;;) {
-		p = pcm_proc_find_rcu(task_tgid(t));
-		if (p)
-			return p;
-		parent = rcu_dereference(t->real_parent);
-		if (!parent || parent == t || !parent->pid)
-			return NULL;
-		t = parent;
+	if (!atomic_read(&pcm_proc_users) || same_thread_group(parent, child))
+		return;
+	rcu_read_lock();
+	root = pcm_proc_of_rcu(task_tgid(parent));
+	if (!root || !refcount_inc_not_zero(&root->ref)) {
+		rcu_read_unlock();
+		return;
 	}
+	raw_spin_lock_irqsave(&pcm_kid_lock, flags);
+	if (!root->forgotten && !hlist_empty(&pcm_kid_free)) {
+		k = hlist_entry(pcm_kid_free.first, struct pcm_proc_kid, hnode);
+		hlist_del(&k->hnode);
+		k->pid = get_pid(task_tgid(child));
+		k->root = root;
+		root->kids++;
+		atomic_inc(&pcm_proc_users);
+		hash_add_rcu(pcm_kid_hash, &k->hnode, (unsigned long)k->pid);
+	}
+	raw_spin_unlock_irqrestore(&pcm_kid_lock, flags);
+	if (!k) {
+		if (!root->forgotten)
+			pr_warn_ratelimited("process_modes: process %d, started by %d, inherits no mode: %d inherited entries in use\n",
+					    task_tgid_nr(child), task_tgid_nr(parent),
+					    PCM_PROC_KIDS);
+		pcm_proc_put(root);
+	}
+	rcu_read_unlock();
+}
+
+static void pcm_find_fork_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_fork"))
+		pcm_fork_tp = tp;
+}
+
+static int pcm_proc_init(void)
+{
+	int i, ret;
+
+	pcm_kid_pool = kcalloc(PCM_PROC_KIDS, sizeof(*pcm_kid_pool), GFP_KERNEL);
+	if (!pcm_kid_pool)
+		return -ENOMEM;
+	for (i = 0; i < PCM_PROC_KIDS; i++)
+		hlist_add_head(&pcm_kid_pool[i].hnode, &pcm_kid_free);
+	for_each_kernel_tracepoint(pcm_find_fork_tp, NULL);
+	if (!pcm_fork_tp) {
+		pr_err("no sched_process_fork tracepoint: processes could not inherit a mode\n");
+		ret = -ENOENT;
+		goto err;
+	}
+	ret = tracepoint_probe_register(pcm_fork_tp, pcm_proc_fork, NULL);
+	if (ret) {
+		pr_err("cannot attach to sched_process_fork: %d\n", ret);
+		goto err;
+	}
+	return 0;
+err:
+	kfree(pcm_kid_pool);
+	pcm_kid_pool = NULL;
+	return ret;
+}
+
+/* After every VM is gone: no lookup can run any more. */
+static void pcm_proc_exit(void)
+{
+	struct pcm_proc *p, *tmp;
+
+	if (!pcm_kid_pool)
+		return;		/* pcm_proc_init() failed */
+	tracepoint_probe_unregister(pcm_fork_tp, pcm_proc_fork, NULL);
+	tracepoint_synchronize_unregister();
+	mutex_lock(&pcm_proc_lock);
+	list_for_each_entry_safe(p, tmp, &pcm_proc_list, node)
+		pcm_proc_del(p);
+	mutex_unlock(&pcm_proc_lock);
+	/* The kids' callbacks put them back in the pool, then it can go. */
+	rcu_barrier();
+	kfree(pcm_kid_pool);
+	pcm_kid_pool = NULL;
 }
 
 struct pcm_policy *pcm_policy_for_new_vm(struct pcm_kvm_identity *expect, bool *has_expect)
 {
 	struct pcm_proc_expect *e = NULL;
 	struct pcm_policy *pol = NULL;
-	struct pcm_proc *p;
+	struct pcm_proc *p = NULL;
 
 	rcu_read_lock();
-	p = pcm_proc_of_current_rcu();
+	if (atomic_read(&pcm_proc_users))
+		p = pcm_proc_of_rcu(task_tgid(current));
 	/* A mode pending for this process beats the default. */
 	if (p) {
 		pol = pcm_policy_get_rcu(&p->policy);
@@ -438,10 +589,12 @@ int pcm_policy_set_process(struct pid *pid, int mode,
 		} else {
 			p->pid = get_pid(pid);
 			p->mode = mode;
+			refcount_set(&p->ref, 1);
 			RCU_INIT_POINTER(p->policy, pol);
 			RCU_INIT_POINTER(p->expect, e);
 			pol = NULL;
 			e = NULL;
+			atomic_inc(&pcm_proc_users);
 			list_add_tail_rcu(&p->node, &pcm_proc_list);
 			pcm_proc_nr++;
 		}
@@ -466,6 +619,7 @@ int pcm_policy_processes(struct pcm_policy_proc *out)
 		out[n].pid = pid_vnr(p->pid);
 		out[n].mode = p->mode;
 		out[n].expect = !!rcu_access_pointer(p->expect);
+		out[n].kids = READ_ONCE(p->kids);
 		n++;
 	}
 	mutex_unlock(&pcm_proc_lock);
@@ -550,17 +704,20 @@ int pcm_policy_init(void)
 	mutex_lock(&pcm_policy_lock);
 	ret = pcm_policy_default_rebuild();
 	mutex_unlock(&pcm_policy_lock);
+	if (ret)
+		return ret;
+	ret = pcm_proc_init();
+	if (ret) {
+		pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
+		RCU_INIT_POINTER(pcm_default_policy, NULL);
+		rcu_barrier();
+	}
 	return ret;
 }
 
 void pcm_policy_exit(void)
 {
-	struct pcm_proc *p, *tmp;
-
-	mutex_lock(&pcm_proc_lock);
-	list_for_each_entry_safe(p, tmp, &pcm_proc_list, node)
-		pcm_proc_del(p);
-	mutex_unlock(&pcm_proc_lock);
+	pcm_proc_exit();
 	pcm_policy_put(rcu_dereference_protected(pcm_default_policy, 1));
 	RCU_INIT_POINTER(pcm_default_policy, NULL);
 	/* kfree_rcu() and call_rcu() callbacks must not outlive the module. */

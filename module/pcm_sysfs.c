@@ -340,10 +340,14 @@ static ssize_t process_modes_show(struct kobject *kobj,
 	if (!p)
 		return -ENOMEM;
 	nr = pcm_policy_processes(p);
-	for (i = 0; i < nr; i++)
-		n += sysfs_emit_at(buf, n, "%d %s%s\n", p[i].pid,
+	for (i = 0; i < nr; i++) {
+		n += sysfs_emit_at(buf, n, "%d %s%s", p[i].pid,
 				   pcm_mode_name(p[i].mode),
 				   p[i].expect ? " expect" : "");
+		if (p[i].kids)
+			n += sysfs_emit_at(buf, n, " inherited=%u", p[i].kids);
+		n += sysfs_emit_at(buf, n, "\n");
+	}
 	kfree(p);
 	return n;
 }

@@ -2444,6 +2444,43 @@ static int mode_in_descendant(int depth)
 }
 
 /*
+ * As QEMU's -daemonize: a child forks a grandchild and exits; the
+ * grandchild, reparented, makes a VM.  Its mode (through a pipe), or -1.
+ */
+static int mode_in_daemon(void)
+{
+	int p[2], status, mode = -1;
+	pid_t child;
+
+	if (pipe(p))
+		return -1;
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (!child) {
+		pid_t me = getpid(), gc = fork();
+		struct vm v;
+		int i, m = -1;
+
+		if (gc)
+			_exit(gc < 0);
+		/* Wait to be an orphan, so that no ancestry links us. */
+		for (i = 0; i < 500 && getppid() == me; i++)
+			usleep(10000);
+		if (getppid() != me && !vm_create(&v)) {
+			m = pcm_get_vm_mode(v.vm_fd);
+			vm_destroy(&v);
+		}
+		_exit(write(p[1], &m, sizeof(m)) != sizeof(m));
+	}
+	close(p[1]);
+	if (waitpid(child, &status, 0) != child || read(p[0], &mode, sizeof(mode)) != sizeof(mode))
+		mode = -1;
+	close(p[0]);
+	return mode;
+}
+
+/*
  * SET_PROCESS (pcmctl run): the caller's own entry, in process_modes,
  * applied from birth (KVM's stored CPUID masked at KVM_SET_CPUID2, the
  * exit probe not armed), and inherited by the processes it starts.
@@ -2472,6 +2509,7 @@ TEST_F(process_modes, ioctl_self_and_descendants)
 
 	EXPECT_EQ(PCM_KVM_MODE_MIN, mode_in_descendant(0)) TH_LOG("a child's VM");
 	EXPECT_EQ(PCM_KVM_MODE_MIN, mode_in_descendant(1)) TH_LOG("a grandchild's VM");
+	EXPECT_EQ(PCM_KVM_MODE_MIN, mode_in_daemon()) TH_LOG("an orphaned grandchild's VM");
 	/* Replaced, not added: one line for this process. */
 	ASSERT_EQ(0, pcm_set_process(getpid(), PCM_KVM_MODE_X86_64_V2, NULL));
 	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v2"));
@@ -2481,6 +2519,50 @@ TEST_F(process_modes, ioctl_self_and_descendants)
 	EXPECT_EQ(PCM_KVM_MODE_OFF, mode_in_descendant(0)) TH_LOG("forgotten, yet inherited");
 	exit_probe_armed(&missed);
 	EXPECT_EQ(0, missed);
+}
+
+/*
+ * A child started while the entry exists is counted in its line, not
+ * listed itself; forgetting the entry forgets what the child inherited,
+ * though the child lives on.
+ */
+TEST_F(process_modes, inherited_listed_and_forgotten)
+{
+	int go[2], status;
+	pid_t child;
+	char c;
+
+	ASSERT_EQ(0, pcm_set_process(0, PCM_KVM_MODE_X86_64_V2, NULL));
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		struct vm v;
+		int m;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1 || vm_create(&v))
+			_exit(255);
+		m = pcm_get_vm_mode(v.vm_fd);
+		vm_destroy(&v);
+		_exit(m < 0 ? 254 : m);
+	}
+	close(go[0]);
+	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v2 inherited=1"));
+	EXPECT_FALSE(proc_listed(child, NULL)) TH_LOG("the child has a line of its own");
+	ASSERT_EQ(0, proc_set(getpid(), "-"));
+	EXPECT_FALSE(proc_listed(getpid(), NULL));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(PCM_KVM_MODE_OFF, WEXITSTATUS(status))
+		TH_LOG("the child's VM is in mode %d after the entry was forgotten",
+		       WEXITSTATUS(status));
+	/* An exited child is no longer counted. */
+	ASSERT_EQ(0, pcm_set_process(0, PCM_KVM_MODE_X86_64_V2, NULL));
+	EXPECT_EQ(PCM_KVM_MODE_X86_64_V2, mode_in_descendant(0));
+	EXPECT_TRUE(proc_listed(getpid(), "x86-64-v2"));
 }
 
 /* SET_PROCESS: bad size, flags, mode, pid or identity -> an errno, no change. */

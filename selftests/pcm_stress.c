@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1584,7 +1585,9 @@ static void churn_stop(void)
  * The child (pcm_stress --child-vm MODE|-): one VM running CPUID until
  * killed.  Its parent answers on fd 4 whether it wrote "PID MODE" to
  * process_modes (and pins the module); then the VM must be born in MODE
- * and its guest see that mode.  Fd 3 tells the parent the guest has run.
+ * and its guest see that mode.  'f': the same, but the VM is made by a
+ * process the child forks, which inherits the entry.  Fd 3 tells the parent
+ * the guest has run.
  */
 static int child_vm(const char *mode_arg)
 {
@@ -1600,8 +1603,23 @@ static int child_vm(const char *mode_arg)
 
 	if (read(4, &go, 1) != 1)
 		return 9;
-	if (go == 'c')
+	if (go == 'c' || go == 'f')
 		mode = pcm_mode_parse(mode_arg, strlen(mode_arg));
+	if (go == 'f') {
+		pid_t me = getpid(), gc = fork();
+		int status;
+
+		if (gc < 0)
+			return 21;
+		if (gc) {
+			/* Killed, the child takes its grandchild along (PDEATHSIG). */
+			if (waitpid(gc, &status, 0) != gc || !WIFEXITED(status))
+				return 22;
+			return WEXITSTATUS(status);
+		}
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != me)
+			return 23;
+	}
 	if (!kvm_available())
 		return 10;
 	c = kvm_supported_cpuid();
@@ -1644,24 +1662,27 @@ static int child_vm(const char *mode_arg)
 	return 18;
 }
 
-/* process_modes for the child pid; true if its VM must be born in mode. */
-static bool child_process_mode(pid_t pid, int pfd, unsigned int mode)
+/*
+ * process_modes for the child pid: 'c' if its VM must be born in mode,
+ * 'f' if the VM of a process it forks must, 'x' if none is set.
+ */
+static char child_process_mode(pid_t pid, int pfd, unsigned int mode)
 {
 	char line[64];
 	int r;
 
 	if (pfd < 0)
-		return false;
+		return 'x';
 	switch (rnd_below(8)) {
 	case 0:
 		snprintf(line, sizeof(line), "%d x86-64-v9\n", (int)pid);
 		expect_err(sysfs_write_str(PCM_SYSFS_PROCESS_MODES, line), EINVAL,
 			   "process_modes with an unknown mode");
-		return false;
+		return 'x';
 	case 1:
 		expect_err(sysfs_write_str(PCM_SYSFS_PROCESS_MODES, "0 off\n"), EINVAL,
 			   "process_modes for pid 0");
-		return false;
+		return 'x';
 	case 2:
 		/* Set, then taken back: the default applies. */
 		snprintf(line, sizeof(line), "%d %s\n", (int)pid, pcm_mode_name(mode));
@@ -1673,14 +1694,14 @@ static bool child_process_mode(pid_t pid, int pfd, unsigned int mode)
 		r = sysfs_write_str(PCM_SYSFS_PROCESS_MODES, line);
 		if (r)
 			FAIL("process_modes '%d -': %s", (int)pid, strerror(-r));
-		return false;
+		return 'x';
 	default:
 		snprintf(line, sizeof(line), "%d %s\n", (int)pid, pcm_mode_name(mode));
 		r = sysfs_write_str(PCM_SYSFS_PROCESS_MODES, line);
 		if (r)
 			FAIL("process_modes '%d %s': %s", (int)pid, pcm_mode_name(mode),
 			     strerror(-r));
-		return !r;
+		return r ? 'x' : rnd_below(2) ? 'c' : 'f';
 	}
 }
 
@@ -1744,8 +1765,8 @@ static void *killer(void *arg)
 				close(pfd);
 			break;
 		}
-		mode_checked = have_pm && child_process_mode(pid, pfd, mode);
-		c = mode_checked ? 'c' : 'x';
+		c = have_pm ? child_process_mode(pid, pfd, mode) : 'x';
+		mode_checked = c != 'x';
 		if (write(go[1], &c, 1) != 1)
 			FAIL("write to the child: %s", strerror(errno));
 		/* Kill it anywhere from exec to well into its guest's run. */

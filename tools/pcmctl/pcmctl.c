@@ -1779,7 +1779,8 @@ static int cmd_run(int argc, char **argv)
 			       "Runs COMMAND (a VMM) so that every VM it, or a process it starts,\n"
 			       "creates is in MODE from birth (MODE defaults to the identity's), and,\n"
 			       "with --expect, cannot run unless it gives its guest everything the\n"
-			       "identity lists.  Refuses (exit 1) when this host cannot.\n", RUN_USAGE);
+			       "identity lists.  Refuses (exit 1) when this host cannot.\n",
+			       RUN_USAGE);
 			return 0;
 		}
 		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--expect")) {

@@ -934,15 +934,43 @@ expect "save-identity without PID-FD: usage error" 2
 run host --frobnicate
 expect "host with an unknown option: usage error" 2
 
+run run
+expect "run without anything: usage error naming the missing command" 2 "^$" "no command to run"
+run run -- true
+expect "run without --mode or --expect: usage error" 2 "^$" "--mode or --expect is needed"
+run run --mode x86-64-v9 -- true
+expect "run --mode x86-64-v9: usage error naming it" 2 "^$" "unknown mode 'x86-64-v9'"
+run run --mode min --frobnicate true
+expect "run with an unknown option: usage error naming it" 2 "^$" "unknown option '--frobnicate'"
+run run --mode min --mode off -- true
+expect "run --mode twice: usage error" 2 "^$" "--mode given twice"
+run run --mode
+expect "run --mode without a value: usage error" 2 "^$" "--mode needs a value"
+run run --mode min
+expect "run --mode min without a command: usage error" 2 "^$" "no command to run"
+run run --help
+expect "run --help: the usage, exit 0" 0 "^usage: pcmctl run "
+run run --expect "$tmp/no-such-identity" -- true
+expect "run --expect of a missing file: operational failure naming it" 1 "^$" \
+	"no-such-identity: No such file"
+printf 'pcm_kvm_identity: 2\nmode: min\n' >"$tmp/cut.id"
+run run --expect "$tmp/cut.id" -- true
+expect "run --expect of a truncated identity: refused before the command runs" 1 "^$" \
+	"cut.id: incomplete identity"
+
 if [ ! -e /dev/pcm_kvm ]; then
 	run check "$id/A1"
 	expect "check without --host and without the module: operational failure" 1 "^$" \
 		"/dev/pcm_kvm"
 	run host --identity
 	expect "host --identity without the module: operational failure" 1 "^$" "/dev/pcm_kvm"
+	run run --mode min -- echo ran
+	expect "run without the module: operational failure, the command does not run" 1 "^$" \
+		"/dev/pcm_kvm"
 else
 	skip "check without the module" "/dev/pcm_kvm exists"
 	skip "host --identity without the module" "/dev/pcm_kvm exists"
+	skip "run without the module" "/dev/pcm_kvm exists"
 fi
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 #   make install          install into /lib/modules/<ver>/updates, run depmod
 #   make install-tools    pcmctl, its man page, the examples
 #                         (PREFIX=/usr/local, DESTDIR for packaging)
-#   make install-libvirt-hook   the libvirt hook, /etc/libvirt/hooks/qemu.d/pcm_kvm
+#   make install-libvirt-hook   the libvirt hook, /etc/libvirt/hooks/qemu.d/pcm_kvm,
+#                         and the QEMU wrapper, $(PREFIX)/libexec/pcm_kvm/qemu-system-x86_64
 #   make check            every test (installs what it needs)
 #   make demo             the main job, shown in a test kernel
 #   make lint             checkpatch, sparse, W=1 on 6.1, 6.12 and 7.2, cppcheck
@@ -54,6 +55,7 @@ demo:
 
 install-libvirt-hook:
 	install -D -m 0755 scripts/libvirt-hook-qemu $(DESTDIR)/etc/libvirt/hooks/qemu.d/pcm_kvm
+	install -D -m 0755 scripts/pcm-qemu-wrapper $(DESTDIR)$(PREFIX)/libexec/pcm_kvm/qemu-system-x86_64
 
 lint:
 	scripts/lint

@@ -227,6 +227,10 @@ static const char *const usage_text[] = {
 	"                          lists: for a migration's destination or a restore.",
 	"                          Refuses (exit 1, naming what is missing) where this",
 	"                          host cannot give it.  Needs root",
+	"  process PID MODE [--expect IDENTITY_FILE], process PID -",
+	"                          the same for process PID, already running (a",
+	"                          supervisor's watcher): its VMs, and those of the",
+	"                          processes it starts, from now on; - forgets it",
 	"  parse LIST...           check a feature list (names or QEMU aliases, any",
 	"                          case, separated by blanks or commas) and print the",
 	"                          canonical names in table order",
@@ -1748,6 +1752,146 @@ static int check_online(const struct pcm_kvm_identity *vm)
 	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, c.limits);
 }
 
+/*
+ * The process_modes entry of pid (0: this process): mode (-1: the
+ * identity's), and the identity in the file expect (NULL: none).  Says what
+ * this host lacks before the kernel refuses.  0, or EXIT_OP after a message
+ * prefixed cmd.
+ */
+static int set_process(pid_t pid, int mode, const char *expect, const char *cmd)
+{
+	static char line[PCM_FS_TEXT_MAX + 256];
+	struct pcm_kvm_identity host;
+	struct pcm_kvm_process a;
+	struct pcm_kvm_check c;
+	int dev;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.pid = pid;
+	if (expect) {
+		if (load_identity(expect, strcmp(expect, "-") ? expect : "<stdin>",
+				  &a.expect, NULL))
+			return EXIT_OP;
+		a.flags = PCM_KVM_PROCESS_EXPECT;
+		if (mode < 0)
+			mode = (int)a.expect.mode;
+	}
+	a.mode = (unsigned int)mode;
+
+	dev = open_dev(O_RDWR);
+	if (dev < 0)
+		return EXIT_OP;
+	if (expect) {
+		/* Say what this host lacks; dmesg would be the only place otherwise. */
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.id = a.expect;
+		c.id.mode = a.mode;
+		if (!ioctl(dev, PCM_KVM_CHECK_IDENTITY, &c) &&
+		    c.result >= PCM_KVM_CHECK_MISSING && c.result <= PCM_KVM_CHECK_VENDOR) {
+			memset(&host, 0, sizeof(host));
+			memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
+			host.phys_bits = c.host_phys_bits;
+			host.tsc_khz = c.host_tsc_khz;
+			host.xcr0 = c.host_xcr0;
+			pcm_check_format(c.result, &c.id, &host, &c.missing, &c.extra,
+					 c.limits, line, sizeof(line));
+			pr_err("%s: this host cannot give a VM in mode %s what %s expects: %s",
+			       cmd, pcm_mode_name(mode), expect, line);
+			close(dev);
+			return EXIT_OP;
+		}
+	}
+	if (ioctl(dev, PCM_KVM_SET_PROCESS, &a)) {
+		pr_err("%s: PCM_KVM_SET_PROCESS (pid %d, mode %s%s%s): %s%s", cmd, (int)pid,
+		       pcm_mode_name(mode), expect ? ", expect " : "", expect ? expect : "",
+		       strerror(errno),
+		       errno == ENOTTY ? " (a pcm_kvm module without SET_PROCESS?)" :
+		       errno == ESRCH ? " (no such process)" :
+		       errno == EINVAL ? " (dmesg says why)" : "");
+		close(dev);
+		return EXIT_OP;
+	}
+	close(dev);
+	return 0;
+}
+
+#define PROCESS_USAGE "usage: pcmctl process PID MODE [--expect IDENTITY_FILE] | PID --expect IDENTITY_FILE | PID -"
+
+/*
+ * pcmctl process: another process's entry, for a supervisor that learns a
+ * VMM's pid before the VMM creates its VM (the libvirt hook's watcher).
+ */
+static int cmd_process(int argc, char **argv)
+{
+	const char *expect = NULL, *mode_arg = NULL;
+	unsigned long pid;
+	char modes[128], *end, path[PATH_MAX], buf[64];
+	int i, mode = -1, fd;
+	ssize_t w;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("%s\n"
+		       "Sets the process_modes entry of PID: the mode (default: the identity's)\n"
+		       "and the identity expected of every VM it, or a process it starts,\n"
+		       "creates from now on.  PID - forgets it.  Refuses (exit 1), naming\n"
+		       "what is missing, where this host cannot give the identity.\n",
+		       PROCESS_USAGE);
+		return 0;
+	}
+	if (argc < 3)
+		return usage_error(PROCESS_USAGE);
+	errno = 0;
+	pid = strtoul(argv[1], &end, 10);
+	if (argv[1][0] < '1' || argv[1][0] > '9' || *end || errno || pid > INT_MAX)
+		return usage_error("'%s' is not a pid; " PROCESS_USAGE, argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--expect")) {
+			if (i + 1 == argc || expect)
+				return usage_error("--expect needs one FILE; " PROCESS_USAGE);
+			expect = argv[++i];
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("unknown option '%s'; " PROCESS_USAGE, argv[i]);
+		if (mode_arg)
+			return usage_error("one MODE only; " PROCESS_USAGE);
+		mode_arg = argv[i];
+	}
+	if (mode_arg && !strcmp(mode_arg, "-")) {
+		if (expect)
+			return usage_error("PID - takes no --expect; " PROCESS_USAGE);
+		/* Forgetting needs no identity: the sysfs file says it. */
+		snprintf(path, sizeof(path), "%s/process_modes", sysfs_dir());
+		snprintf(buf, sizeof(buf), "%lu -\n", pid);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			pr_err("process: %s: %s", path, strerror(errno));
+			return EXIT_OP;
+		}
+		w = write(fd, buf, strlen(buf));
+		if (w < 0) {
+			pr_err("process: %s '%lu -': %s%s", path, pid, strerror(errno),
+			       errno == ENOENT ? " (no entry for it)" : "");
+			close(fd);
+			return EXIT_OP;
+		}
+		close(fd);
+		return 0;
+	}
+	if (!mode_arg && !expect)
+		return usage_error("MODE or --expect is needed; " PROCESS_USAGE);
+	if (mode_arg) {
+		mode = pcm_mode_parse(mode_arg, strlen(mode_arg));
+		if (mode < 0) {
+			mode_list(modes, sizeof(modes));
+			return usage_error("unknown mode '%s' (modes: %s)", mode_arg, modes);
+		}
+	}
+	return set_process((pid_t)pid, mode, expect, "process");
+}
+
 #define RUN_USAGE "usage: pcmctl run [--mode MODE] [--expect IDENTITY_FILE] [--] COMMAND [ARG...]"
 
 /*
@@ -1760,10 +1904,8 @@ static int check_online(const struct pcm_kvm_identity *vm)
 static int cmd_run(int argc, char **argv)
 {
 	const char *mode_arg = NULL, *expect = NULL;
-	struct pcm_kvm_process a;
-	struct pcm_kvm_check c;
 	char modes[128];
-	int i, mode = -1, dev;
+	int i, mode = -1;
 
 	for (i = 1; i < argc; i++) {
 		const char *v = NULL;
@@ -1816,57 +1958,8 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.pid = 0;
-	if (expect) {
-		int ret = load_identity(expect, strcmp(expect, "-") ? expect : "<stdin>",
-					&a.expect, NULL);
-
-		if (ret)
-			return ret;
-		a.flags = PCM_KVM_PROCESS_EXPECT;
-		if (mode < 0)
-			mode = (int)a.expect.mode;
-	}
-	a.mode = (unsigned int)mode;
-
-	dev = open_dev(O_RDWR);
-	if (dev < 0)
+	if (set_process(0, mode, expect, "run"))
 		return EXIT_OP;
-	if (expect) {
-		/* Say what this host lacks; dmesg would be the only place otherwise. */
-		static char line[PCM_FS_TEXT_MAX + 256];
-		struct pcm_kvm_identity host;
-
-		memset(&c, 0, sizeof(c));
-		c.size = sizeof(c);
-		c.id = a.expect;
-		c.id.mode = a.mode;
-		if (!ioctl(dev, PCM_KVM_CHECK_IDENTITY, &c) &&
-		    c.result >= PCM_KVM_CHECK_MISSING && c.result <= PCM_KVM_CHECK_VENDOR) {
-			memset(&host, 0, sizeof(host));
-			memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
-			host.phys_bits = c.host_phys_bits;
-			host.tsc_khz = c.host_tsc_khz;
-			host.xcr0 = c.host_xcr0;
-			pcm_check_format(c.result, &c.id, &host, &c.missing, &c.extra,
-					 c.limits, line, sizeof(line));
-			pr_err("run: this host cannot give a VM in mode %s what %s expects: %s",
-			       pcm_mode_name(mode), expect, line);
-			close(dev);
-			return EXIT_OP;
-		}
-	}
-	if (ioctl(dev, PCM_KVM_SET_PROCESS, &a)) {
-		pr_err("run: PCM_KVM_SET_PROCESS (mode %s%s%s): %s%s", pcm_mode_name(mode),
-		       expect ? ", expect " : "", expect ? expect : "", strerror(errno),
-		       errno == ENOTTY ? " (a pcm_kvm module without SET_PROCESS?)" :
-		       errno == EINVAL ? " (dmesg says why)" : "");
-		close(dev);
-		return EXIT_OP;
-	}
-	close(dev);
 	fflush(stdout);
 	execvp(argv[i], argv + i);
 	pr_err("run: %s: %s", argv[i], strerror(errno));
@@ -3893,6 +3986,7 @@ static const struct command commands[] = {
 	{ "save-identity", cmd_save_identity },
 	{ "check", cmd_check },
 	{ "run", cmd_run },
+	{ "process", cmd_process },
 	{ "baseline", cmd_baseline },
 	{ "apply", cmd_apply },
 };

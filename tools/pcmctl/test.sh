@@ -958,6 +958,23 @@ run run --expect "$tmp/cut.id" -- true
 expect "run --expect of a truncated identity: refused before the command runs" 1 "^$" \
 	"cut.id: incomplete identity"
 
+run process
+expect "process without arguments: usage error" 2
+run process abc min
+expect "process with a pid that is not a number: usage error naming it" 2 "^$" "'abc' is not a pid"
+run process 0 min
+expect "process 0: usage error" 2 "^$" "'0' is not a pid"
+run process 12 x86-64-v9
+expect "process with an unknown mode: usage error naming it" 2 "^$" "unknown mode 'x86-64-v9'"
+run process 12 min --frobnicate
+expect "process with an unknown option: usage error naming it" 2 "^$" "unknown option '--frobnicate'"
+run process 12 - --expect "$tmp/cut.id"
+expect "process PID - with --expect: usage error" 2 "^$" "takes no --expect"
+run process 12 min off
+expect "process with two modes: usage error" 2 "^$" "one MODE only"
+run process --help
+expect "process --help: the usage, exit 0" 0 "^usage: pcmctl process "
+
 if [ ! -e /dev/pcm_kvm ]; then
 	run check "$id/A1"
 	expect "check without --host and without the module: operational failure" 1 "^$" \

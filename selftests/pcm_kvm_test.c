@@ -2219,16 +2219,24 @@ TEST_F(xsetbv, v2_has_no_xsave)
 #define PCM_SYSFS_PROBES	PCM_KVM_SYSFS "/probes"
 
 /* Is "PID MODE" a line of process_modes (mode NULL: any mode)? */
+/*
+ * pid's line says mode (NULL: any), whatever the processes that inherited
+ * it: an exited child is counted until it is reaped.
+ */
 static bool proc_listed(pid_t pid, const char *mode)
 {
 	char buf[8192], want[96], *line;
+	size_t n;
 
 	if (sysfs_read(PCM_SYSFS_PROCESS_MODES, buf, sizeof(buf)) < 0)
 		return false;
-	snprintf(want, sizeof(want), "%d %s", (int)pid, mode ? mode : "");
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (mode ? !strcmp(line, want) : !strncmp(line, want, strlen(want)))
+	n = snprintf(want, sizeof(want), "%d %s", (int)pid, mode ? mode : "");
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, want, n))
+			continue;
+		if (!mode || !line[n] || !strncmp(line + n, " inherited=", 11))
 			return true;
+	}
 	return false;
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -129,6 +130,15 @@ static const char *const usage_text[] = {
 	"                          kernel and microcode are \"-\", features are the",
 	"                          CPU's.  A dump taken in 32-bit mode (lm without",
 	"                          syscall) gets syscall, with a note on stderr",
+	"  host --format nfd|traits [--output FILE] [--from-cpuid FILE]",
+	"                          for cluster schedulers: a Kubernetes",
+	"                          node-feature-discovery local feature file (labels",
+	"                          pcm-kvm.feature.node.kubernetes.io/level=...,",
+	"                          level.MODE=true",
+	"                          for each level reached, tsc-khz, tsc-scaling,",
+	"                          cpu-NAME=true) or an OpenStack Placement",
+	"                          provider.yaml (traits CUSTOM_PCM_KVM_...);",
+	"                          --output writes FILE atomically (NFD's features.d)",
 	"  host --identity         this host as pcm_kvm gives it, as an identity text",
 	"                          (mode off: features, the max leaves KVM offers,",
 	"                          phys_bits, xcr0, a new vCPU's tsc_khz and",
@@ -2574,12 +2584,113 @@ static int dump_profile_json(const char *path)
 	return ret;
 }
 
-#define HOST_USAGE "usage: pcmctl host [--identity | --json | --from-cpuid FILE [--json]]"
+/*
+ * For cluster schedulers: the host's features as node labels or traits.
+ * KubeVirt matches labels by equality, so every level the host reaches is
+ * a label of its own; NFD accepts sub-namespaces of
+ * feature.node.kubernetes.io without configuration.
+ */
+#define NFD_NS		"pcm-kvm.feature.node.kubernetes.io/"
+#define TRAIT_PREFIX	"CUSTOM_PCM_KVM_"
+
+enum host_format { HOST_PROFILE, HOST_NFD, HOST_TRAITS };
+
+/* One trait name: upper case, anything else than A-Z 0-9 as '_'. */
+static void trait(FILE *f, const char *kind, const char *name)
+{
+	const char *c;
+
+	fprintf(f, "        - %s%s", TRAIT_PREFIX, kind);
+	for (c = name; *c; c++)
+		fputc(isalnum((unsigned char)*c) ? toupper((unsigned char)*c) : '_', f);
+	fputc('\n', f);
+}
+
+/*
+ * The labels (NFD local feature file) or the Placement provider config
+ * (traits) of a host: tsc_khz 0 when unknown (a CPUID dump).
+ */
+static void host_labels(FILE *f, enum host_format fmt, const struct profile *p,
+			unsigned int tsc_khz, bool tsc_known, bool scaling)
+{
+	unsigned int level = pcm_fs_level(&p->features), m, id;
+
+	if (fmt == HOST_NFD) {
+		fprintf(f, "# pcm_kvm: what this host gives a VM (pcmctl host --format nfd)\n");
+		fprintf(f, "%slevel=%s\n", NFD_NS,
+			level == PCM_KVM_MODE_OFF ? "none" : pcm_mode_name(level));
+		for (m = PCM_KVM_MODE_MIN; m <= level && m <= PCM_KVM_MODE_X86_64_V4; m++)
+			fprintf(f, "%slevel.%s=true\n", NFD_NS, pcm_mode_name(m));
+		fprintf(f, "%svendor=%s\n", NFD_NS, p->vendor);
+		if (tsc_known) {
+			fprintf(f, "%stsc-khz=%u\n", NFD_NS, tsc_khz);
+			fprintf(f, "%stsc-scaling=%s\n", NFD_NS, scaling ? "true" : "false");
+		}
+		for (id = 0; id < PCM_NR_FEATURES; id++)
+			if (pcm_fs_test(&p->features, id))
+				fprintf(f, "%scpu-%s=true\n", NFD_NS, pcm_features[id].name);
+		return;
+	}
+	fprintf(f, "# pcm_kvm: what this host gives a VM (pcmctl host --format traits)\n");
+	fprintf(f, "meta:\n  schema_version: '1.0'\nproviders:\n");
+	fprintf(f, "  - identification:\n      uuid: '$COMPUTE_NODE'\n");
+	fprintf(f, "    traits:\n      additional:\n");
+	for (m = PCM_KVM_MODE_MIN; m <= level && m <= PCM_KVM_MODE_X86_64_V4; m++)
+		trait(f, "LEVEL_", pcm_mode_name(m));
+	if (tsc_known && scaling)
+		trait(f, "", "tsc_scaling");
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		if (pcm_fs_test(&p->features, id))
+			trait(f, "CPU_", pcm_features[id].name);
+}
+
+/* Write to path through a temporary file in its directory and rename(2). */
+static int write_atomically(const char *path, enum host_format fmt, const struct profile *p,
+			    unsigned int tsc_khz, bool tsc_known, bool scaling)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		pr_err("%s: path too long", path);
+		return EXIT_OP;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		pr_err("%s: %s", tmp, strerror(errno));
+		return EXIT_OP;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		pr_err("%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return EXIT_OP;
+	}
+	host_labels(f, fmt, p, tsc_khz, tsc_known, scaling);
+	/* Readers (NFD) see the old file or the whole new one. */
+	if (fflush(f) || fchmod(fd, 0644) || fsync(fd) || fclose(f)) {
+		pr_err("%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return EXIT_OP;
+	}
+	if (rename(tmp, path)) {
+		pr_err("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+#define HOST_USAGE "usage: pcmctl host [--identity | --json | --format nfd|traits [--output FILE] | --from-cpuid FILE [--json | --format nfd|traits]]"
 
 static int cmd_host(int argc, char **argv)
 {
-	const char *dump = NULL;
-	bool identity = false, json = false;
+	const char *dump = NULL, *output = NULL;
+	bool identity = false, json = false, scaling = false, tsc_known = false;
+	enum host_format fmt = HOST_PROFILE;
+	unsigned int tsc_khz = 0;
 	struct profile p;
 	int i, ret;
 
@@ -2588,6 +2699,21 @@ static int cmd_host(int argc, char **argv)
 			identity = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--format")) {
+			if (i + 1 == argc)
+				return usage_error("--format needs nfd or traits; " HOST_USAGE);
+			i++;
+			if (!strcmp(argv[i], "nfd"))
+				fmt = HOST_NFD;
+			else if (!strcmp(argv[i], "traits"))
+				fmt = HOST_TRAITS;
+			else
+				return usage_error("unknown format '%s' (nfd, traits); " HOST_USAGE,
+						   argv[i]);
+		} else if (!strcmp(argv[i], "--output")) {
+			if (i + 1 == argc)
+				return usage_error("--output needs a FILE; " HOST_USAGE);
+			output = argv[++i];
 		} else if (!strcmp(argv[i], "--from-cpuid")) {
 			if (i + 1 == argc)
 				return usage_error("--from-cpuid needs a FILE; " HOST_USAGE);
@@ -2596,8 +2722,12 @@ static int cmd_host(int argc, char **argv)
 			return usage_error("unknown argument '%s'; " HOST_USAGE, argv[i]);
 		}
 	}
-	if (identity && (json || dump))
+	if (identity && (json || dump || fmt != HOST_PROFILE || output))
 		return usage_error("--identity takes no other option; " HOST_USAGE);
+	if (json && fmt != HOST_PROFILE)
+		return usage_error("--json and --format exclude each other; " HOST_USAGE);
+	if (output && fmt == HOST_PROFILE)
+		return usage_error("--output goes with --format; " HOST_USAGE);
 
 	if (identity) {
 		static char text[PCM_IDENTITY_TEXT_MAX];
@@ -2614,6 +2744,23 @@ static int cmd_host(int argc, char **argv)
 	ret = dump ? profile_from_dump(dump, &p) : profile_live(&p);
 	if (ret)
 		return ret;
+	if (fmt != HOST_PROFILE) {
+		if (!dump) {
+			struct pcm_kvm_identity id;
+			struct pcm_kvm_version ver;
+
+			ret = dev_host_identity(&id, &ver);
+			if (ret)
+				return ret;
+			tsc_khz = id.tsc_khz;
+			tsc_known = tsc_khz != 0;
+			scaling = id.flags & PCM_KVM_ID_TSC_SCALING;
+		}
+		if (output)
+			return write_atomically(output, fmt, &p, tsc_khz, tsc_known, scaling);
+		host_labels(stdout, fmt, &p, tsc_khz, tsc_known, scaling);
+		return 0;
+	}
 	if (json)
 		profile_json(&p);
 	else

@@ -997,6 +997,67 @@ run host --from-cpuid
 expect "host --from-cpuid without FILE: usage error" 2
 run host --identity --json
 expect "host --identity with --json: usage error" 2
+run host --format yaml
+expect "host --format yaml: usage error naming it" 2 "^$" "unknown format 'yaml'"
+run host --format nfd --json
+expect "host --format with --json: usage error" 2
+run host --output "$tmp/x.features"
+expect "host --output without --format: usage error" 2 "^$" "--output goes with --format"
+
+# ---- host --format nfd / traits, for cluster schedulers -------------------------
+# labels_ok FILE: NFD local feature file lines: comments, or NS/NAME=VALUE
+# with Kubernetes' label rules (name and value at most 63 characters,
+# alphanumeric at both ends, [-_.] inside)
+labels_ok() {
+	python3 - "$1" <<'PY'
+import re, sys
+name = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+ns = "pcm-kvm.feature.node.kubernetes.io/"
+bad = []
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("#"):
+        continue
+    k, sep, v = line.partition("=")
+    if not sep or not k.startswith(ns) or not name.match(k[len(ns):]) or not name.match(v):
+        bad.append(line)
+if bad:
+    sys.exit("bad labels: %s" % bad[:5])
+PY
+}
+if compgen -G "$cpuid_dir/*.cpuid" >/dev/null; then
+	for f in alderlake_02 bergamo_04; do
+		[ -f "$cpuid_dir/$f.cpuid" ] || continue
+		prof=$("$PCMCTL" host --from-cpuid "$cpuid_dir/$f.cpuid" 2>/dev/null)
+		want_feat=$(sed -n 's/^features: //p' <<<"$prof" | tr ' ' '\n' | sort)
+		want_level=$(sed -n 's/^level: //p' <<<"$prof")
+		run host --format nfd --from-cpuid "$cpuid_dir/$f.cpuid"
+		printf '%s\n' "$out" >"$tmp/$f.features"
+		check "$f: host --format nfd: valid Kubernetes labels in the pcm-kvm namespace" \
+			labels_ok "$tmp/$f.features"
+		check "$f: ... level=$want_level, one level.MODE=true per level reached" \
+			eval 'grep -qx "pcm-kvm.feature.node.kubernetes.io/level=$want_level" "$tmp/$f.features" &&
+			      [ "$(sed -n "s|^pcm-kvm.feature.node.kubernetes.io/level\.\(.*\)=true$|\1|p" "$tmp/$f.features" | tail -n1)" = "$want_level" ]'
+		check "$f: ... cpu-NAME=true for exactly the profile's features" \
+			eval '[ "$(sed -n "s|^pcm-kvm.feature.node.kubernetes.io/cpu-\(.*\)=true$|\1|p" "$tmp/$f.features" | sort)" = "$want_feat" ]'
+		run host --format traits --from-cpuid "$cpuid_dir/$f.cpuid"
+		traits=$(sed -n 's/^        - //p' <<<"$out")
+		check "$f: host --format traits: Placement custom traits, one per feature and level" \
+			eval '[ "$rc" = 0 ] && ! grep -qvE "^CUSTOM_[A-Z0-9_]{1,240}$" <<<"$traits" &&
+			      [ "$(wc -l <<<"$traits")" = "$(($(wc -l <<<"$want_feat") + $(grep -c "level\." "$tmp/$f.features")))" ] &&
+			      grep -qx CUSTOM_PCM_KVM_LEVEL_X86_64_V2 <<<"$traits" && grep -qx CUSTOM_PCM_KVM_CPU_SSE4_2 <<<"$traits"'
+	done
+	mkdir -p "$tmp/features.d"
+	run host --format nfd --output "$tmp/features.d/pcm_kvm" --from-cpuid "$cpuid_dir/alderlake_02.cpuid"
+	check "host --format nfd --output: the file, mode 0644, the same text, no temporary file left" \
+		eval '[ "$rc" = 0 ] && [ -z "$out" ] && cmp -s "$tmp/features.d/pcm_kvm" "$tmp/alderlake_02.features" &&
+		      [ "$(stat -c %a "$tmp/features.d/pcm_kvm")" = 644 ] && [ "$(ls "$tmp/features.d")" = pcm_kvm ]'
+	run host --format nfd --output "$tmp/no-such-dir/pcm_kvm" --from-cpuid "$cpuid_dir/alderlake_02.cpuid"
+	expect "host --format nfd --output into a missing directory: operational failure" 1 "^$" "no-such-dir"
+else
+	skip "host --format nfd and traits" "no dumps in $cpuid_dir"
+fi
+
 run baseline
 expect "baseline without PROFILE: usage error" 2
 run baseline --frobnicate

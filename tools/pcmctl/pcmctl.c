@@ -1720,6 +1720,25 @@ static int check_offline(const struct pcm_kvm_identity *vm, const char *host_pat
 }
 
 /*
+ * This host as PCM_KVM_CHECK_IDENTITY described it: its numbers, and its
+ * features (what the VM sees, less what is missing here, plus the extra).
+ */
+static void host_of_check(const struct pcm_kvm_check *c, struct pcm_kvm_identity *host)
+{
+	memset(host, 0, sizeof(*host));
+	memcpy(host->vendor, c->host_vendor, sizeof(host->vendor) - 1);
+	host->mode = c->id.mode;
+	host->phys_bits = c->host_phys_bits;
+	host->max_basic_leaf = c->host_max_basic_leaf;
+	host->max_ext_leaf = c->host_max_ext_leaf;
+	host->xcr0 = c->host_xcr0;
+	host->tsc_khz = c->host_tsc_khz;
+	host->flags = c->host_flags;
+	pcm_fs_andnot(&host->features, &c->id.features, &c->missing);
+	pcm_fs_or(&host->features, &host->features, &c->extra);
+}
+
+/*
  * Online: PCM_KVM_CHECK_IDENTITY answers for this host, with everything the
  * message needs: the features on each side, the limits and the host's
  * numbers.
@@ -1748,17 +1767,7 @@ static int check_online(const struct pcm_kvm_identity *vm)
 		return EXIT_OP;
 	}
 
-	memset(&host, 0, sizeof(host));
-	memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
-	host.mode = vm->mode;
-	host.phys_bits = c.host_phys_bits;
-	host.max_basic_leaf = c.host_max_basic_leaf;
-	host.max_ext_leaf = c.host_max_ext_leaf;
-	host.xcr0 = c.host_xcr0;
-	host.tsc_khz = c.host_tsc_khz;
-	host.flags = c.host_flags;
-	pcm_fs_andnot(&host.features, &vm->features, &c.missing);
-	pcm_fs_or(&host.features, &host.features, &c.extra);
+	host_of_check(&c, &host);
 	return check_verdict(c.result, vm, &host, &c.missing, &c.extra, c.limits);
 }
 
@@ -1800,11 +1809,7 @@ static int set_process(pid_t pid, int mode, const char *expect, const char *cmd)
 		c.id.mode = a.mode;
 		if (!ioctl(dev, PCM_KVM_CHECK_IDENTITY, &c) &&
 		    c.result >= PCM_KVM_CHECK_MISSING && c.result <= PCM_KVM_CHECK_VENDOR) {
-			memset(&host, 0, sizeof(host));
-			memcpy(host.vendor, c.host_vendor, sizeof(host.vendor) - 1);
-			host.phys_bits = c.host_phys_bits;
-			host.tsc_khz = c.host_tsc_khz;
-			host.xcr0 = c.host_xcr0;
+			host_of_check(&c, &host);
 			pcm_check_format(c.result, &c.id, &host, &c.missing, &c.extra,
 					 c.limits, line, sizeof(line));
 			pr_err("%s: this host cannot give a VM in mode %s what %s expects: %s",

@@ -16,12 +16,13 @@
  * Commands: parse (file a split at NUL bytes into arguments), decode, host,
  * host-json, baseline, baseline-explain, baseline-json, check (a --host b
  * [--baseline c]), check-sysfs (a --host b, c as the sysfs baseline), apply
- * (a; b as the sysfs host_features), sysfs (the files mode, status,
+ * (a; b as the sysfs host_features; --force with a third file), sysfs
+ * (the files mode, status,
  * requested, visible, hidden, identity of VM 1-1).
  *
  * Beyond sanitizer reports, every run must end in 0, 1 or 2 with a
  * "pcmctl: " message for a failure, and what it prints must be what the
- * command promises (lists that parse, JSON that is JSON).
+ * command promises (lists that parse, JSON that is JSON with its "format").
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -31,14 +32,21 @@
 
 #include "fuzz.h"
 
-/* pcmctl's messages go to a memfd the checks below read. */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcmctl.h"
+#include "kv.h"
+
+/* pcmctl's main(), built as pcmctl_main (fuzz/Makefile) */
+int pcmctl_main(int argc, char **argv);
+
+/* pcmctl's messages (pcmctl_err) go to a memfd the checks below read. */
 static FILE *pcm_fuzz_stderr;
-#undef stderr
-#define stderr pcm_fuzz_stderr
-#define main pcmctl_main
-#include "../tools/pcmctl/pcmctl.c"
-#undef main
-#undef stderr
 
 #define NR_FILES	6
 #define SEP		"\n%%\n"
@@ -187,6 +195,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	pcm_fuzz_stderr = fdopen(err_fd, "w");
 	if (!pcm_fuzz_stderr)
 		fz_die("fdopen");
+	pcmctl_err = pcm_fuzz_stderr;
 	return 0;
 }
 
@@ -247,103 +256,44 @@ static void fz_list(const char *v, size_t len, struct pcm_fs *fs)
 		   (int)len, v);
 }
 
-/* A small JSON checker: exactly one value, nothing after it. */
-static const char *fz_json_value(const char *p, int depth);
-
-static const char *fz_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *fz_json_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		if ((unsigned char)*p < 0x20)
-			return NULL;
-		if (*p == '\\') {
-			p++;
-			if (*p == 'u') {
-				if (strspn(p + 1, "0123456789abcdefABCDEF") < 4)
-					return NULL;
-				p += 4;
-			} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-				return NULL;
-			}
-		}
-		p++;
-	}
-	return p + 1;
-}
-
-static const char *fz_json_seq(const char *p, char close, bool keys, int depth)
-{
-	p = fz_ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (keys) {
-			p = fz_json_string(p);
-			if (!p)
-				return NULL;
-			p = fz_ws(p);
-			if (*p++ != ':')
-				return NULL;
-		}
-		p = fz_json_value(fz_ws(p), depth + 1);
-		if (!p)
-			return NULL;
-		p = fz_ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-		p = fz_ws(p);
-	}
-}
-
-static const char *fz_json_value(const char *p, int depth)
-{
-	if (depth > 32)
-		return NULL;
-	switch (*p) {
-	case '{':
-		return fz_json_seq(p, '}', true, depth);
-	case '[':
-		return fz_json_seq(p, ']', false, depth);
-	case '"':
-		return fz_json_string(p);
-	case 't':
-		return strncmp(p, "true", 4) ? NULL : p + 4;
-	case 'f':
-		return strncmp(p, "false", 5) ? NULL : p + 5;
-	case 'n':
-		return strncmp(p, "null", 4) ? NULL : p + 4;
-	default:
-		if (*p == '-')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			return NULL;
-		while (isdigit((unsigned char)*p))
-			p++;
-		return p;
-	}
-}
-
+/* One JSON document of pcmctl's, nothing after it, with its format. */
 static void fz_json(const struct cap *c)
 {
-	const char *end = fz_json_value(fz_ws(c->p), 0);
+	json_error_t e;
+	json_t *doc = json_loadb(c->p, c->n, 0, &e);
+	const char *fmt;
 
-	FUZZ_CHECK(end && !*fz_ws(end), "not JSON:\n%s", c->p);
+	FUZZ_CHECK(doc, "not JSON (%s):\n%s", e.text, c->p);
+	fmt = json_string_value(json_object_get(doc, "format"));
+	FUZZ_CHECK(fmt && !strncmp(fmt, "pcm_kvm.", 8) && strstr(fmt, "/1"),
+		   "no \"format\": \"pcm_kvm.KIND/1\":\n%s", c->p);
+	json_decref(doc);
 }
 
-static int fz_run(int argc, char **argv)
+/* A message line of pcmctl's own: "pcmctl: ", "pcmctl CMD: ", its usage. */
+static bool fz_own_line(const char *p)
 {
+	if (!strncmp(p, "pcmctl: ", 8) || !strncmp(p, "usage: pcmctl ", 14) ||
+	    !strncmp(p, "   or: pcmctl ", 14) || !strncmp(p, "Try 'pcmctl ", 12))
+		return true;
+	if (strncmp(p, "pcmctl ", 7))
+		return false;
+	p += 7;
+	while (islower((unsigned char)*p) || *p == '-')
+		p++;
+	return !strncmp(p, ": ", 2);
+}
+
+static int fz_run(int argc, char **cargv)
+{
+	char *argv[2 + 64 + 1];	/* parse's, the longest */
 	const char *p;
-	int rc;
+	int rc, i;
+
+	/* GNU getopt permutes argv: a writable copy, as a real argv is */
+	FUZZ_CHECK(argc < (int)FUZZ_ARRAY_SIZE(argv));
+	for (i = 0; i <= argc; i++)
+		argv[i] = cargv[i];
 
 	fz_rewind(out_fd);
 	fz_rewind(err_fd);
@@ -357,12 +307,11 @@ static int fz_run(int argc, char **argv)
 	FUZZ_CHECK(rc >= 0 && rc <= EXIT_USAGE, "pcmctl %s: exit %d", argv[1], rc);
 	/* Each message line is pcmctl's, and a failure says why. */
 	for (p = err.p; *p; p = strchr(p, '\n') + 1) {
-		FUZZ_CHECK(!strncmp(p, "pcmctl: ", 8) || !strncmp(p, "Try 'pcmctl --help'.\n", 21),
-			   "pcmctl %s: stray stderr line: %s", argv[1], p);
+		FUZZ_CHECK(fz_own_line(p), "pcmctl %s: stray stderr line: %s", argv[1], p);
 		FUZZ_CHECK(strchr(p, '\n'), "pcmctl %s: unterminated message", argv[1]);
 	}
 	if (rc == EXIT_USAGE)
-		FUZZ_CHECK(strstr(err.p, "Try 'pcmctl --help'."),
+		FUZZ_CHECK(strstr(err.p, "Try 'pcmctl "),
 			   "pcmctl %s: usage error without help", argv[1]);
 	if (rc == EXIT_OP && strcmp(argv[1], "check"))
 		FUZZ_CHECK(err.n, "pcmctl %s: failed without a message", argv[1]);
@@ -529,25 +478,26 @@ static void fz_sysfs(void)
 	}
 }
 
-static void fz_apply(void)
+static void fz_apply(bool force)
 {
-	char *argv[] = { "pcmctl", "apply", fz_in(0), NULL };
-	char path[PATH_MAX], *text;
+	char *argv[] = { "pcmctl", "apply", fz_in(0), "--force", NULL };
 	struct pcm_fs printed, written;
+	char path[PATH_MAX];
+	struct kv_text t;
 	const char *v;
-	size_t len, tlen;
+	size_t len;
 
-	if (fz_run(3, argv))
+	if (fz_run(force ? 4 : 3, argv))
 		return;
 	v = fz_line(&out, "baseline: ", &len);
 	FUZZ_CHECK(v, "apply printed: %s", out.p);
 	fz_list(v, len, &printed);
 	fz_path(path, "sys/baseline");
-	FUZZ_CHECK(!read_text(path, &text, &tlen));
-	FUZZ_CHECK(tlen && text[tlen - 1] == '\n', "written baseline '%s'", text);
-	fz_list(text, tlen - 1, &written);
+	FUZZ_CHECK(!kv_slurp(path, "baseline", &t));
+	FUZZ_CHECK(t.len && t.buf[t.len - 1] == '\n', "written baseline '%s'", t.buf);
+	fz_list(t.buf, t.len - 1, &written);
 	FUZZ_CHECK(pcm_fs_equal(&printed, &written), "apply printed another list than it wrote");
-	free(text);
+	kv_text_free(&t);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -613,7 +563,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		fz_write(sys_files[0], "", 0);
 		if (in.nr > 1)
 			fz_write(sys_files[1], in.file[1], in.len[1]);
-		fz_apply();
+		fz_apply(in.nr > 2);
 	}
 	return 0;
 }

@@ -109,6 +109,11 @@ static const struct pcm_owner pcm_leaf_owners[] = {
 #include "pcm_features.def"
 };
 
+#define PCM_NOT_OFFERED(f) PCM_F_##f,
+static const u16 pcm_not_offered[] = {
+#include "pcm_features.def"
+};
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -229,6 +234,15 @@ void pcm_fs_known(struct pcm_fs *fs)
 		/* Release: the cache is written before it is announced. */
 		pcm_store_release(&state, 2);
 	}
+}
+
+void pcm_fs_kvm_offers(struct pcm_fs *fs)
+{
+	unsigned int i;
+
+	pcm_fs_known(fs);
+	for (i = 0; i < ARRAY_LEN(pcm_not_offered); i++)
+		pcm_fs_clear(fs, pcm_not_offered[i]);
 }
 
 void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)

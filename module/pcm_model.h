@@ -173,6 +173,8 @@ unsigned int pcm_fs_count(const struct pcm_fs *fs);
 
 /* Every bit of the table; or only those of one class. */
 void pcm_fs_known(struct pcm_fs *fs);
+/* Every feature KVM can offer a guest on some host (PCM_NOT_OFFERED out). */
+void pcm_fs_kvm_offers(struct pcm_fs *fs);
 void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls);
 /* What a destination must give the guest: the HW, SPEC and NO classes. */
 void pcm_fs_checked(struct pcm_fs *fs);

@@ -58,14 +58,15 @@ unsigned int pcm_default_mode(void)
  */
 static void pcm_host_features_raw(struct pcm_fs *fs)
 {
-	struct pcm_fs known, kvm_class;
+	struct pcm_fs offers, kvm_class;
 	u32 max_basic, max_ext;
 
 	pcm_kvmdev_offer(fs, &max_basic, &max_ext);
-	pcm_fs_known(&known);
+	/* the table pcmctl also drops from a CPUID dump's profile */
+	pcm_fs_kvm_offers(&offers);
 	pcm_fs_of_class(&kvm_class, PCM_CLASS_KVM);
 	pcm_fs_or(fs, fs, &kvm_class);
-	pcm_fs_and(fs, fs, &known);
+	pcm_fs_and(fs, fs, &offers);
 	pcm_fs_close(fs);
 }
 

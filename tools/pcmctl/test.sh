@@ -118,15 +118,38 @@ join_words() {
 
 run --help
 expect "--help exits 0" 0 "^Usage: pcmctl"
-for c in modes features decode host vm set-mode parse identity save-identity \
-	"check FILE" "--host HOST_IDENTITY_FILE" "narrowed by the VM's mode" \
-	"Exit status"; do
+cmds=$(sed -n '/^Commands:/,/^$/p' <<<"$out" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
+check "--help lists the commands (modes ... diff)" \
+	eval 'grep -qx modes <<<"$cmds" && grep -qx diff <<<"$cmds"'
+check "--help says where the JSON keys are and what exit status means" \
+	eval 'grep -q "pcm_kvm.KIND/1" <<<"$out" && grep -q "^Exit status" <<<"$out"'
+for c in $cmds; do
+	run "$c" --help
+	expect "$c --help: its usage and help, exit 0" 0 "^usage: pcmctl $c( |$)"
+	run help "$c"
+	expect "help $c: the same" 0 "^usage: pcmctl $c( |$)"
+	run "$c" --bogus-option
+	expect "$c --bogus-option: usage error naming it" 2 "^$" \
+		"unknown option '--bogus-option'"
+done
+run check --help
+for c in "FILE --host HOST_IDENTITY_FILE" "pool file" "narrowed by the VM's mode"; do
 	if grep -q -- "$c" <<<"$out"; then
-		ok "--help documents '$c'"
+		ok "check --help documents '$c'"
 	else
-		not_ok "--help documents '$c'" "$out"
+		not_ok "check --help documents '$c'" "$out"
 	fi
 done
+run --version
+expect "--version: the version, the ABI and the formats" 0 \
+	"^pcmctl [0-9][^ ]* \(pcm_kvm ABI [0-9]+; formats: profile 1, pool 1, identity 1-2, JSON 1\)$"
+run help nosuch
+expect "help of an unknown command: usage error" 2 "^$" "unknown command 'nosuch'"
+# options after operands, --opt=value, and -- end the options
+run parse -- --json
+expect "parse -- --json: after --, an operand" 1 "^$" "unknown feature '--json'"
+run parse sse2 --json
+expect "parse LIST --json: an option after an operand" 0 '"features": \["sse2"\]'
 
 run
 expect "no command: usage error" 2 "" "missing command"
@@ -221,7 +244,9 @@ check "vms --json: parses (python3 -m json.tool)" eval \
 	'python3 -m json.tool <<<"$out" >/dev/null'
 check "vms --json: fields" eval 'python3 -c "
 import json, sys
-v = json.loads(sys.stdin.read())
+d = json.loads(sys.stdin.read())
+assert d[\"format\"] == \"pcm_kvm.vms/1\", d
+v = d[\"vms\"]
 assert len(v) == 2, v
 a = [x for x in v if x[\"id\"] == \"$live\"][0]
 b = [x for x in v if x[\"id\"] == \"$gone\"][0]
@@ -285,7 +310,7 @@ rm -r "${sys:?}/vms/"*
 PCMCTL_SYSFS=$sys run vms
 expect_out "vms: no VM, header only" 0 "VM  PID  COMM  MODE  VISIBLE  HIDDEN  STATUS"
 PCMCTL_SYSFS=$sys run vms --json
-expect_out "vms --json: no VM, empty array" 0 "[]"
+expect_out "vms --json: no VM, empty array" 0 '{"format": "pcm_kvm.vms/1", "vms": []}'
 
 # ---------------------------------------------------------------------------
 # The man page
@@ -369,17 +394,17 @@ json_check() {
 run parse --json "sse4.2,AVX" xsave
 expect "parse --json: exits 0" 0
 json_check "parse --json: the canonical names in table order" \
-	'assert d == {"features": ["sse4_2", "xsave", "avx"]}, d'
+	'assert d["format"] == "pcm_kvm.parse/1" and d["features"] == ["sse4_2", "xsave", "avx"], d'
 run modes --json
 json_check "modes --json: the six modes, off and baseline without a fixed list" \
-	'assert [m["mode"] for m in d] == ["off", "min", "x86-64-v2", "x86-64-v3", "x86-64-v4", "baseline"]; assert d[0]["allow"] is None and d[5]["allow"] is None; assert "sse4_2" in d[2]["allow"] and "sse4_2" not in d[1]["allow"]'
+	'assert d["format"] == "pcm_kvm.modes/1"; d = d["modes"]; assert [m["mode"] for m in d] == ["off", "min", "x86-64-v2", "x86-64-v3", "x86-64-v4", "baseline"]; assert d[0]["allow"] is None and d[5]["allow"] is None; assert "sse4_2" in d[2]["allow"] and "sse4_2" not in d[1]["allow"]'
 json_check "modes --json: each level allows what the one before does" \
-	'assert all(set(d[i]["allow"]) <= set(d[i + 1]["allow"]) for i in (1, 2, 3))'
+	'd = d["modes"]; assert all(set(d[i]["allow"]) <= set(d[i + 1]["allow"]) for i in (1, 2, 3))'
 run features --json
 json_check "features --json: every feature with its CPUID location (avx: 1.0 ECX[28], needs xsave)" \
-	'f = {x["name"]: x for x in d}; a = f["avx"]; assert (a["leaf"], a["subleaf"], a["register"], a["bit"], a["class"], a["level"], a["needs"]) == (1, 0, "ECX", 28, "HW", "x86-64-v3", ["xsave"]), a; assert f["abm"]["alias"] == "lzcnt"'
+	'assert d["format"] == "pcm_kvm.features/1"; f = {x["name"]: x for x in d["features"]}; a = f["avx"]; assert (a["leaf"], a["subleaf"], a["register"], a["bit"], a["class"], a["level"], a["needs"]) == (1, 0, "ECX", 28, "HW", "x86-64-v3", ["xsave"]), a; assert f["abm"]["alias"] == "lzcnt"'
 run features --json
-nf=$(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])))' "$out")
+nf=$(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])["features"]))' "$out")
 run features
 check "features --json: as many features as the table ($nf)" \
 	eval '[ "$nf" = "$(($(wc -l <<<"$out") - 1))" ]'
@@ -455,13 +480,13 @@ check "modes --markdown: table rows agree with modes" eval '
 
 run features --markdown
 expect "features --markdown: exits 0" 0 \
-	'^\| `sse4_2` \| `sse4\.2` \| 0x1\.0 ECX\[20\] \| HW \| x86-64-v2 \| `sse4_1` \|$'
+	'^\| `sse4_2` \| `sse4\.2` \| 0x1\.0 ECX\[20\] \| HW \| x86-64-v2 \| yes \| `sse4_1` \|$'
 check "features --markdown: one row per feature" \
 	test "$(grep -c '^| `' <<<"$out")" = "$nfeat"
 check "features --markdown: a KVM feature has no level (x2apic)" \
-	grep -Fq '| `x2apic` | - | 0x1.0 ECX[21] | KVM | - | `apic` |' <<<"$out"
+	grep -Fq '| `x2apic` | - | 0x1.0 ECX[21] | KVM | - | yes | `apic` |' <<<"$out"
 check "features --markdown: a level-less HW feature says none (aes)" \
-	grep -Fq '| `aes` | - | 0x1.0 ECX[25] | HW | none | `sse2` |' <<<"$out"
+	grep -Fq '| `aes` | - | 0x1.0 ECX[25] | HW | none | yes | `sse2` |' <<<"$out"
 
 # ---------------------------------------------------------------------------
 # decode: the parser, on dumps made here
@@ -730,7 +755,7 @@ expect "check --json: exit status as without --json (1: incompatible)" 1
 json_check "check --json: result, verdict line, missing and extra features" \
 	'assert d["result"] == "incompatible" and d["missing"] == ["sse4_2"] and d["extra"] == ["aes"] and d["verdict"].startswith("incompatible: missing sse4_2"), d'
 run check --json "$id/A1" --host "$id/B1"
-json_check "check --json: identical" 'assert d["result"] == "identical" and d["missing"] == [] and d["limits_missing"] == 0, d'
+json_check "check --json: identical" 'assert d["format"] == "pcm_kvm.check/1" and d["result"] == "identical" and d["missing"] == [] and d["limits_missing"] == {}, d'
 run check - --host "$id/B2" <"$id/A2"
 expect_out "check - reads the VM's identity from standard input" 1 \
 	"incompatible: missing aes"
@@ -971,7 +996,7 @@ expect "process with an unknown option: usage error naming it" 2 "^$" "unknown o
 run process 12 - --expect "$tmp/cut.id"
 expect "process PID - with --expect: usage error" 2 "^$" "takes no --expect"
 run process 12 min off
-expect "process with two modes: usage error" 2 "^$" "one MODE only"
+expect "process with two modes: usage error" 2 "^$" "unexpected argument 'off'"
 run process --help
 expect "process --help: the usage, exit 0" 0 "^usage: pcmctl process "
 
@@ -1131,7 +1156,7 @@ else
 		eval 'has_word "$(field features)" avx2 && [ "$(field withheld)" = - ]'
 	run host --from-cpuid "$cpuid_dir/haswellep_00.cpuid" --json
 	expect "host --from-cpuid --json: one JSON object" 0 \
-		'^\{"name": "haswellep_00", "vendor": "GenuineIntel", .*"features": \[.*"avx2".*\], "limits": \{"max_basic_leaf": 15, .*\}, "withheld": \[\], "feature_msrs": "unknown"\}$'
+		'^\{"format": "pcm_kvm.profile/1", "name": "haswellep_00", "vendor": "GenuineIntel", .*"limits": \{"max_basic_leaf": 15, .*\}, .*"features": \[.*"avx2".*\], "withheld": \[\], "feature_msrs": "unknown"\}$'
 	if command -v python3 >/dev/null; then
 		check "host --from-cpuid --json parses as JSON" \
 			eval 'python3 -c "import json,sys; json.load(sys.stdin)" <<<"$out"'
@@ -1208,7 +1233,7 @@ else
 	# shellcheck disable=SC2086
 	run baseline --explain --json $three
 	expect "baseline --explain --json: held_back and retire_gains" 0 \
-		'"held_back": \{.*"avx512f": \["haswellep_00"\].*"retire_gains": \{"haswellep_00": \[.*"avx512f"'
+		'"held_back": \{.*"avx512f": \["haswellep_00"\].*"retire": \{"haswellep_00": \{"gains": \[.*"avx512f".*\], "level": "x86-64-v4"\}'
 
 	pool3=$(sed -n 's/^baseline: //p' "$tmp/pool3")
 	run baseline "$cpuid_dir/haswellep_00.cpuid" "$cpuid_dir/skylakexeon.cpuid" "$tmp/icx_04.cpuid"
@@ -1245,12 +1270,17 @@ else
 		eval '[ "$(<"$asys/baseline")" = "$(sed -n "s/^baseline: //p" "$tmp/pool3")" ]'
 	echo "AVX2, sse2" >"$tmp/plain"
 	PCMCTL_SYSFS=$asys run apply "$tmp/plain"
-	expect_out "apply of a plain feature list: canonical names" 0 "baseline: sse2 avx2"
-	PCMCTL_SYSFS=$asys run apply --json "$tmp/plain"
-	json_check "apply --json: the installed list" 'assert d == {"baseline": ["sse2", "avx2"]}, d'
+	expect "apply of a list below min: refused, naming what min lacks" 1 "^$" \
+		"below min, lacks fpu .* lm: not a pool's baseline \(--force to install it\)$"
+	check "... and writes nothing" eval '[ "$(<"$asys/baseline")" = "$(sed -n "s/^baseline: //p" "$tmp/pool3")" ]'
+	PCMCTL_SYSFS=$asys run apply --force "$tmp/plain"
+	expect "apply --force of a plain feature list: canonical names, warned" 0 \
+		"^baseline: sse2 avx2$" "warning: below min"
+	PCMCTL_SYSFS=$asys run apply --force --json "$tmp/plain"
+	json_check "apply --json: the installed list" 'assert d == {"format": "pcm_kvm.apply/1", "baseline": ["sse2", "avx2"]}, d'
 	run decode --from-cpuid "$cpuid_dir/haswellep_00.cpuid" --json
-	json_check "decode --json: the profile of the dump" \
-		'assert d["name"] == "haswellep_00" and d["level"] == "x86-64-v3" and "avx2" in d["features"], d'
+	json_check "decode --json: what the text says (vendor, brand, signature, level)" \
+		'assert d["format"] == "pcm_kvm.decode/1" and d["vendor"] == "GenuineIntel" and d["brand"].startswith("Intel") and d["signature"] == 0x306f2 and d["level"] == "x86-64-v3" and "avx2" in d["features"], d'
 	check "... written" eval '[ "$(<"$asys/baseline")" = "sse2 avx2" ]'
 	sed -n 's/^features: //p' "$prof/haswellep_00" | sed 's/ avx2 / /; s/ bmi2 / /' \
 		>"$asys/host_features"
@@ -1261,7 +1291,7 @@ else
 	echo "sse2 frobnicate" >"$tmp/badlist"
 	PCMCTL_SYSFS=$asys run apply "$tmp/badlist"
 	expect "apply of an unknown feature: names it" 1 "^$" "unknown feature 'frobnicate'"
-	PCMCTL_SYSFS=$tmp/nowhere run apply "$tmp/plain"
+	PCMCTL_SYSFS=$tmp/nowhere run apply --force "$tmp/plain"
 	expect "apply without a baseline file: operational failure" 1 "^$" "nowhere/baseline"
 
 	# join and leave: baseline --current POOL --add/--remove, --vms

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one reader of pcmctl's text inputs (see kv.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcmctl.h"
+#include "kv.h"
+#include "out.h"
+
+/* The largest input: a pool of 10,000 hosts in JSON is a few MiB. */
+#define KV_TEXT_MAX	(64U << 20)
+
+const char *kv_esc(const char *s, size_t n, char *out, size_t size)
+{
+	size_t i, pos = 0;
+
+	for (i = 0; i < n && pos + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (pos >= 80) {
+			pos += snprintf(out + pos, size - pos, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[pos++] = (char)c;
+		else
+			pos += snprintf(out + pos, size - pos, "\\x%02x", c);
+	}
+	out[pos] = '\0';
+	return out;
+}
+
+static int read_fd(int fd, char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *nb;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			if (cap > KV_TEXT_MAX) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -errno;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int kv_slurp(const char *path, const char *what, struct kv_text *t)
+{
+	bool in = !strcmp(path, "-");
+	size_t i, o, line = 1;
+	int fd, ret;
+
+	memset(t, 0, sizeof(*t));
+	t->name = in ? "<stdin>" : path;
+	fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_err("%s: %s", t->name, strerror(errno));
+		return EXIT_OP;
+	}
+	ret = read_fd(fd, &t->buf, &t->len);
+	if (!in)
+		close(fd);
+	if (ret) {
+		pr_err("%s: %s", t->name, ret == -EFBIG ? "too large" : strerror(-ret));
+		return EXIT_OP;
+	}
+	/* CRLF -> LF, the same for every kind of file; a NUL is no text */
+	for (i = o = 0; i < t->len; i++) {
+		if (!t->buf[i]) {
+			pr_err("%s:%zu: NUL byte: not a %s", t->name, line, what);
+			kv_text_free(t);
+			return EXIT_OP;
+		}
+		if (t->buf[i] == '\r' && i + 1 < t->len && t->buf[i + 1] == '\n')
+			continue;
+		line += t->buf[i] == '\n';
+		t->buf[o++] = t->buf[i];
+	}
+	t->buf[o] = '\0';
+	t->len = o;
+	return 0;
+}
+
+void kv_text_free(struct kv_text *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+}
+
+/* A line of `cpuid -r`: "   0x00000000 0x00: eax=0x..." */
+static bool cpuid_line(const char *p)
+{
+	unsigned int leaf, sub;
+	char c;
+
+	return sscanf(p, " 0x%8x 0x%2x: eax=0x%*x eb%c", &leaf, &sub, &c) == 3 && c == 'x';
+}
+
+enum kv_kind kv_sniff(const struct kv_text *t)
+{
+	const char *p = t->buf + strspn(t->buf, " \t\n");
+
+	if (!*p)
+		return KV_EMPTY;
+	if (*p == '{' || *p == '[')
+		return KV_JSON;
+	/* a dump: a CPU header or a leaf line in its first lines */
+	for (int i = 0; i < 4 && *p; i++) {
+		if (cpuid_line(p) || !strncmp(p, "CPU:", 4) ||
+		    (!strncmp(p, "CPU ", 4) && isdigit((unsigned char)p[4])))
+			return KV_CPUID;
+		p += strcspn(p, "\n");
+		p += *p == '\n';
+	}
+	return KV_LINES;
+}
+
+bool kv_is(const struct kv_line *l, const char *key)
+{
+	return l->klen == strlen(key) && !memcmp(l->key, key, l->klen);
+}
+
+static bool key_known(const struct kv_format *f, const char *k, size_t klen)
+{
+	const char *const *key;
+
+	for (key = f->keys; *key; key++) {
+		size_t n = strlen(*key);
+
+		if (n && (*key)[n - 1] == '*' ? klen >= n - 1 && !memcmp(*key, k, n - 1) :
+		    n == klen && !memcmp(*key, k, n))
+			return true;
+	}
+	return false;
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len && isblank((unsigned char)**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && isblank((unsigned char)(*s)[*len - 1]))
+		(*len)--;
+}
+
+int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
+{
+	char e1[128], e2[256];
+	unsigned int line = 0;
+	size_t cap = 32, i;
+	const char *s;
+
+	memset(kv, 0, sizeof(*kv));
+	kv->t = t;
+	kv->version = 1;
+	kv->l = malloc(cap * sizeof(*kv->l));
+	if (!kv->l) {
+		pr_err("out of memory");
+		return EXIT_OP;
+	}
+	for (s = t->buf; *s; s += strcspn(s, "\n") + (s[strcspn(s, "\n")] == '\n')) {
+		size_t ll = strcspn(s, "\n");
+		const char *colon = memchr(s, ':', ll);
+		struct kv_line l;
+
+		line++;
+		if (!ll || *s == '#' || strspn(s, " \t") == ll)
+			continue;
+		if (!colon) {
+			pr_err("%s:%u: not a 'key: value' line: '%s'", t->name, line,
+			       kv_esc(s, ll, e2, sizeof(e2)));
+			goto bad;
+		}
+		l.key = s;
+		l.klen = colon - s;
+		l.val = colon + 1;
+		l.vlen = ll - l.klen - 1;
+		l.line = line;
+		trim(&l.val, &l.vlen);
+		if (!key_known(f, l.key, l.klen)) {
+			pr_err("%s:%u: unknown key '%s' in a %s", t->name, line,
+			       kv_esc(l.key, l.klen, e1, sizeof(e1)), f->what);
+			goto bad;
+		}
+		for (i = 0; i < kv->n; i++) {
+			if (kv->l[i].klen == l.klen && !memcmp(kv->l[i].key, l.key, l.klen)) {
+				pr_err("%s:%u: '%s' repeats line %u", t->name, line,
+				       kv_esc(l.key, l.klen, e1, sizeof(e1)), kv->l[i].line);
+				goto bad;
+			}
+		}
+		if (kv->n == cap) {
+			struct kv_line *nl = realloc(kv->l, 2 * cap * sizeof(*nl));
+
+			if (!nl) {
+				pr_err("out of memory");
+				goto bad;
+			}
+			kv->l = nl;
+			cap *= 2;
+		}
+		kv->l[kv->n++] = l;
+	}
+	if (f->version_key) {
+		const struct kv_line *v = kv_find(kv, f->version_key);
+		unsigned long long ver;
+
+		if (v) {
+			if (kv_num(kv, v, &ver))
+				goto bad;
+			if (!ver || ver > f->max_version) {
+				pr_err("%s:%u: unknown version %llu of the %s text (pcmctl reads %s1%s%u)",
+				       t->name, v->line, ver, f->what,
+				       f->max_version > 1 ? "versions " : "version ",
+				       f->max_version > 1 ? " to " : "",
+				       f->max_version > 1 ? f->max_version : 1);
+				goto bad;
+			}
+			kv->version = (unsigned int)ver;
+		}
+	}
+	return 0;
+bad:
+	kv_free(kv);
+	return EXIT_OP;
+}
+
+void kv_free(struct kv *kv)
+{
+	free(kv->l);
+	kv->l = NULL;
+	kv->n = 0;
+}
+
+const struct kv_line *kv_find(const struct kv *kv, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < kv->n; i++)
+		if (kv_is(&kv->l[i], key))
+			return &kv->l[i];
+	return NULL;
+}
+
+int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out)
+{
+	char buf[32], e[128];
+
+	/*
+	 * Decimal, or hex with 0x: strtoull(, 0) alone would take "-1", "+1"
+	 * and octal "010".
+	 */
+	if (l->vlen && l->vlen < sizeof(buf) && isdigit((unsigned char)*l->val)) {
+		int base;
+		char *end;
+
+		memcpy(buf, l->val, l->vlen);
+		buf[l->vlen] = '\0';
+		base = l->vlen > 2 && buf[0] == '0' && (buf[1] | 0x20) == 'x' ? 16 : 10;
+		errno = 0;
+		*out = strtoull(buf, &end, base);
+		if (!errno && !*end)
+			return 0;
+	}
+	pr_err("%s:%u: bad number '%s' for %.*s (decimal, or hex with 0x)", kv->t->name,
+	       l->line, kv_esc(l->val, l->vlen, e, sizeof(e)), (int)l->klen, l->key);
+	return EXIT_OP;
+}
+
+int kv_fs(const struct kv *kv, const struct kv_line *l, struct pcm_fs *fs)
+{
+	const char *bad = NULL;
+	size_t badlen = 0;
+	int ret;
+
+	pcm_fs_zero(fs);
+	if (!l->vlen || (l->vlen == 1 && *l->val == '-'))
+		return 0;
+	ret = pcm_fs_parse(l->val, l->vlen, fs, &bad, &badlen);
+	if (ret == -ENODATA)
+		return 0;
+	if (ret) {
+		char e[128];
+
+		pr_err("%s:%u: unknown feature '%s' in %.*s (`pcmctl features` lists them)",
+		       kv->t->name, l->line, kv_esc(bad, badlen, e, sizeof(e)),
+		       (int)l->klen, l->key);
+		return EXIT_OP;
+	}
+	return 0;
+}
+
+void kv_copy(char *dst, size_t size, const char *v, size_t len)
+{
+	size_t i;
+
+	trim(&v, &len);
+	if (len > size - 1)
+		len = size - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = (v[i] > 0x20 && v[i] < 0x7f) ? v[i] : '_';
+	dst[len] = '\0';
+	if (!len)
+		snprintf(dst, size, "-");
+}
+
+json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which)
+{
+	char want[64], list[256];
+	const char *fmt;
+	json_error_t err;
+	size_t pos = 0;
+	json_t *doc;
+	int i;
+
+	doc = json_loadb(t->buf, t->len, JSON_REJECT_DUPLICATES, &err);
+	if (!doc) {
+		pr_err("%s:%d:%d: not JSON: %s", t->name, err.line, err.column, err.text);
+		return NULL;
+	}
+	fmt = json_string_value(json_object_get(doc, "format"));
+	for (i = 0; kinds[i]; i++) {
+		pos += snprintf(list + pos, pos < sizeof(list) ? sizeof(list) - pos : 0,
+				"%s%s", i ? ", " : "", out_format(kinds[i], want, sizeof(want)));
+		if (fmt && !strcmp(fmt, want)) {
+			*which = i;
+			return doc;
+		}
+	}
+	if (!json_is_object(doc) || !fmt)
+		pr_err("%s: a JSON document without \"format\": not pcmctl's (expected %s)",
+		       t->name, list);
+	else if (!strncmp(fmt, "pcm_kvm.", 8) && strchr(fmt, '/') &&
+		 !strncmp(fmt, want, strchr(fmt, '/') - fmt))
+		pr_err("%s: \"format\": \"%s\": a version this pcmctl does not read (it reads %s)",
+		       t->name, fmt, list);
+	else
+		pr_err("%s: \"format\": \"%s\", expected %s", t->name, fmt, list);
+	json_decref(doc);
+	return NULL;
+}
+
+static const json_t *kv_member(const struct kv_text *t, const json_t *o, const char *key,
+			       bool required, int *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v && required) {
+		pr_err("%s: no \"%s\" member", t->name, key);
+		*ret = EXIT_OP;
+	}
+	return v;
+}
+
+int kv_json_str(const struct kv_text *t, const json_t *o, const char *key,
+		char *dst, size_t size, bool required)
+{
+	int ret;
+	const json_t *v = kv_member(t, o, key, required, &ret);
+	const char *s;
+
+	if (!v)
+		return ret;
+	if (json_is_null(v)) {
+		kv_copy(dst, size, "", 0);
+		return 0;
+	}
+	s = json_string_value(v);
+	if (!s) {
+		pr_err("%s: \"%s\" is not a string", t->name, key);
+		return EXIT_OP;
+	}
+	kv_copy(dst, size, s, strlen(s));
+	return 0;
+}
+
+int kv_json_num(const struct kv_text *t, const json_t *o, const char *key,
+		unsigned long long *out, bool required)
+{
+	int ret;
+	const json_t *v = kv_member(t, o, key, required, &ret);
+
+	if (!v)
+		return ret;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		pr_err("%s: \"%s\" is not a number >= 0", t->name, key);
+		return EXIT_OP;
+	}
+	*out = (unsigned long long)json_integer_value(v);
+	return 0;
+}
+
+int kv_json_fs(const struct kv_text *t, const json_t *o, const char *key,
+	       struct pcm_fs *fs, bool required)
+{
+	const json_t *v, *item;
+	size_t i;
+	int ret;
+
+	pcm_fs_zero(fs);
+	v = kv_member(t, o, key, required, &ret);
+	if (!v)
+		return ret;
+	if (!json_is_array(v)) {
+		pr_err("%s: \"%s\" is not an array of feature names", t->name, key);
+		return EXIT_OP;
+	}
+	json_array_foreach(v, i, item) {
+		const char *s = json_string_value(item);
+		int id = s ? pcm_feature_lookup(s, strlen(s)) : -1;
+
+		if (id < 0) {
+			char e[128];
+
+			pr_err("%s: \"%s\"[%zu]: unknown feature '%s' (`pcmctl features` lists them)",
+			       t->name, key, i,
+			       s ? kv_esc(s, strlen(s), e, sizeof(e)) : "(not a string)");
+			return EXIT_OP;
+		}
+		pcm_fs_set(fs, id);
+	}
+	return 0;
+}

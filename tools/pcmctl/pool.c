@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pool and check logic.  Linear in the hosts: each host's closed features
+ * are computed once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcmctl.h"
+#include "pool.h"
+
+void pool_host_hw(const struct profile *p, struct pcm_fs *hw)
+{
+	struct pcm_fs mask, no;
+
+	*hw = p->features;
+	pcm_fs_close(hw);
+	pcm_fs_of_class(&mask, PCM_CLASS_HW);
+	pcm_fs_of_class(&no, PCM_CLASS_NO);
+	pcm_fs_or(&mask, &mask, &no);
+	pcm_fs_and(hw, hw, &mask);
+}
+
+void pool_compute(const struct profile *h, size_t n, struct pool *pl, struct pcm_fs *hwv)
+{
+	struct pcm_fs hw, scrub, inv, t;
+	size_t i;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->msrs_known = true;
+	pcm_fs_of_class(&scrub, PCM_CLASS_SCRUB);
+	pcm_fs_of_class(&inv, PCM_CLASS_INV);
+	for (i = 0; i < n; i++) {
+		pl->msrs_known &= h[i].msrs_known;
+		pool_host_hw(&h[i], &hw);
+		if (hwv)
+			hwv[i] = hw;
+		pcm_fs_and(&t, &h[i].features, &scrub);
+		pcm_fs_or(&pl->scrub, &pl->scrub, &t);
+		pcm_fs_and(&t, &h[i].features, &inv);
+		pcm_fs_or(&pl->inv, &pl->inv, &t);
+		if (!i) {
+			pl->hw = hw;
+			pl->max_basic_leaf = h[i].max_basic_leaf;
+			pl->max_ext_leaf = h[i].max_ext_leaf;
+			pl->phys_bits = h[i].phys_bits;
+			pl->xcr0 = h[i].xcr0;
+			continue;
+		}
+		pcm_fs_and(&pl->hw, &pl->hw, &hw);
+		if (h[i].max_basic_leaf < pl->max_basic_leaf)
+			pl->max_basic_leaf = h[i].max_basic_leaf;
+		if (h[i].max_ext_leaf < pl->max_ext_leaf)
+			pl->max_ext_leaf = h[i].max_ext_leaf;
+		if (h[i].phys_bits < pl->phys_bits)
+			pl->phys_bits = h[i].phys_bits;
+		pl->xcr0 &= h[i].xcr0;
+	}
+	/* an intersection of closed sets is closed: no pcm_fs_close() */
+}
+
+/* A pool has one vendor or a few: tallying each distinct one is linear. */
+size_t pool_main_vendor(const struct profile *h, size_t n, size_t *count)
+{
+	size_t first[8], cnt[8], nv = 0, i, v, best = 0;
+
+	for (i = 0; i < n; i++) {
+		for (v = 0; v < nv; v++)
+			if (!strcmp(h[first[v]].vendor, h[i].vendor))
+				break;
+		if (v == nv) {
+			if (nv == ARRAY_SIZE(first))
+				continue;	/* a ninth vendor: counted as odd */
+			first[nv] = i;
+			cnt[nv++] = 0;
+		}
+		cnt[v]++;
+	}
+	for (v = 1; v < nv; v++)
+		if (cnt[v] > cnt[best])
+			best = v;
+	*count = nv ? cnt[best] : 0;
+	return nv ? first[best] : 0;
+}
+
+static int name_cmp(const void *a, const void *b, void *arg)
+{
+	const struct profile *h = arg;
+
+	return strcmp(h[*(const size_t *)a].name, h[*(const size_t *)b].name);
+}
+
+bool pool_duplicate(const struct profile *h, size_t n, size_t *a, size_t *b)
+{
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx)), i;
+	bool dup = false;
+
+	if (!idx) {
+		/* quadratic, but right */
+		for (*a = 0; *a < n; (*a)++)
+			for (*b = *a + 1; *b < n; (*b)++)
+				if (!strcmp(h[*a].name, h[*b].name))
+					return true;
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof(*idx), name_cmp, (void *)h);
+	for (i = 1; i < n && !dup; i++) {
+		if (!strcmp(h[idx[i - 1]].name, h[idx[i]].name)) {
+			*a = idx[i - 1] < idx[i] ? idx[i - 1] : idx[i];
+			*b = idx[i - 1] < idx[i] ? idx[i] : idx[i - 1];
+			dup = true;
+		}
+	}
+	free(idx);
+	return dup;
+}
+
+void pool_explain(const struct pcm_fs *hw, size_t n, const struct pool *pl,
+		  struct pool_explain *ex)
+{
+	struct pcm_fs any;
+	unsigned int id;
+	size_t i;
+
+	memset(ex, 0, sizeof(*ex));
+	pcm_fs_zero(&any);
+	for (i = 0; i < n; i++)
+		pcm_fs_or(&any, &any, &hw[i]);
+	pcm_fs_andnot(&ex->held_back, &any, &pl->hw);
+	for (i = 0; i < n; i++) {
+		for (id = 0; id < PCM_NR_FEATURES; id++) {
+			if (!pcm_fs_test(&ex->held_back, id) || pcm_fs_test(&hw[i], id))
+				continue;
+			ex->lackers[id]++;
+			ex->lacker[id] = i;
+		}
+	}
+}
+
+void pool_retire_gain(const struct pool_explain *ex, size_t i, struct pcm_fs *gain)
+{
+	unsigned int id;
+
+	pcm_fs_zero(gain);
+	for (id = 0; id < PCM_NR_FEATURES; id++)
+		if (ex->lackers[id] == 1 && ex->lacker[id] == i)
+			pcm_fs_set(gain, id);
+}
+
+void check_narrow(struct pcm_kvm_identity *host, unsigned int mode,
+		  const struct pcm_fs *baseline)
+{
+	struct pcm_fs allow;
+
+	pcm_mode_allow(mode, baseline, &allow);
+	pcm_fs_and(&host->features, &host->features, &allow);
+}
+
+void pool_destination(const struct profile *h, const struct pcm_fs *baseline,
+		      unsigned int mode, struct pcm_kvm_identity *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->mode = mode;
+	snprintf(dst->vendor, sizeof(dst->vendor), "%.*s", (int)sizeof(dst->vendor) - 1, h->vendor);
+	dst->max_basic_leaf = h->max_basic_leaf;
+	dst->max_ext_leaf = h->max_ext_leaf;
+	dst->phys_bits = h->phys_bits;
+	dst->xcr0 = h->xcr0;
+	dst->features = h->features;
+	pcm_fs_close(&dst->features);
+	check_narrow(dst, mode, baseline);
+}

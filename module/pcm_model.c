@@ -245,7 +245,7 @@ void pcm_fs_kvm_offers(struct pcm_fs *fs)
 		pcm_fs_clear(fs, pcm_not_offered[i]);
 }
 
-void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
+static void pcm_fs_of_class_slow(struct pcm_fs *fs, enum pcm_class cls)
 {
 	unsigned int id;
 
@@ -253,6 +253,25 @@ void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
 	for (id = 0; id < PCM_NR_FEATURES; id++)
 		if (pcm_features[id].cls == cls)
 			pcm_fs_set(fs, id);
+}
+
+/* Computed once, as pcm_fs_known(): pools ask for them per host. */
+void pcm_fs_of_class(struct pcm_fs *fs, enum pcm_class cls)
+{
+	static struct pcm_fs cache[PCM_NR_CLASSES];
+	static int state;		/* 0 empty, 1 being filled, 2 filled */
+	unsigned int c;
+
+	if (pcm_load_acquire(&state) == 2 && cls < PCM_NR_CLASSES) {
+		*fs = cache[cls];
+		return;
+	}
+	pcm_fs_of_class_slow(fs, cls);
+	if (pcm_cmpxchg(&state, 0, 1) == 0) {
+		for (c = 0; c < PCM_NR_CLASSES; c++)
+			pcm_fs_of_class_slow(&cache[c], c);
+		pcm_store_release(&state, 2);
+	}
 }
 
 void pcm_fs_checked(struct pcm_fs *fs)
@@ -302,12 +321,82 @@ static bool pcm_name_eq(const char *name, const char *s, size_t len)
 	return !name[len];
 }
 
+/*
+ * Every name and alias in an open-addressing hash table of the normalised
+ * spelling: pcmctl reads 10,000 profiles of a hundred names each.  One
+ * slot per distinct spelling, the lowest id's, as the table search finds.
+ */
+#define PCM_NAME_SLOTS	1024U	/* a power of two, over twice the names */
+static_assert(2 * PCM_NR_FEATURES < PCM_NAME_SLOTS, "the name table would fill up");
+
+struct pcm_name_slot {
+	const char *name;	/* NULL: empty */
+	u16 id;
+};
+
+static struct pcm_name_slot pcm_name_slots[PCM_NAME_SLOTS];
+static int pcm_names_state;		/* 0 empty, 1 being built, 2 built */
+
+static u32 pcm_name_hash(const char *s, size_t len)
+{
+	u32 h = 2166136261U;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)pcm_norm(s[i])) * 16777619U;
+	return h;
+}
+
+/* The slot of s, or the empty slot where it would go. */
+static struct pcm_name_slot *pcm_name_find(const char *s, size_t len)
+{
+	u32 i = pcm_name_hash(s, len);
+	struct pcm_name_slot *slot;
+
+	for (;; i++) {
+		slot = &pcm_name_slots[i & (PCM_NAME_SLOTS - 1)];
+		if (!slot->name || pcm_name_eq(slot->name, s, len))
+			return slot;
+	}
+}
+
+static void pcm_names_build(void)
+{
+	struct pcm_name_slot *slot;
+	const char *name;
+	unsigned int id;
+
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		for (name = pcm_features[id].name; name;
+		     name = name == pcm_features[id].name ? pcm_features[id].alias : NULL) {
+			slot = pcm_name_find(name, strlen(name));
+			if (!slot->name) {
+				slot->name = name;
+				slot->id = id;
+			}
+		}
+	}
+}
+
+/* The first feature (in table order) whose name or alias is s. */
 int pcm_feature_lookup(const char *s, size_t len)
 {
+	const struct pcm_name_slot *slot;
 	unsigned int id;
 
 	if (!len || len > PCM_NAME_MAX)
 		return -1;
+	/* Acquire: pairs with the release below, the table is complete. */
+	if (pcm_load_acquire(&pcm_names_state) != 2 &&
+	    pcm_cmpxchg(&pcm_names_state, 0, 1) == 0) {
+		pcm_names_build();
+		pcm_store_release(&pcm_names_state, 2);
+	}
+	if (pcm_load_acquire(&pcm_names_state) == 2) {
+		slot = pcm_name_find(s, len);
+		return slot->name ? slot->id : -1;
+	}
+	/* another caller is building the table */
 	for (id = 0; id < PCM_NR_FEATURES; id++)
 		if (pcm_name_eq(pcm_features[id].name, s, len) ||
 		    pcm_name_eq(pcm_features[id].alias, s, len))
@@ -433,15 +522,36 @@ int pcm_mode_allow(unsigned int mode, const struct pcm_fs *baseline,
 	return 0;
 }
 
-unsigned int pcm_fs_level(const struct pcm_fs *fs)
+/* The HW features named level mode needs. */
+static void pcm_level_need(unsigned int mode, struct pcm_fs *need)
 {
-	unsigned int mode, best = PCM_KVM_MODE_OFF;
-	struct pcm_fs need, hw;
+	struct pcm_fs hw;
 
 	pcm_fs_of_class(&hw, PCM_CLASS_HW);
+	pcm_mode_allow(mode, NULL, need);
+	pcm_fs_and(need, need, &hw);
+}
+
+unsigned int pcm_fs_level(const struct pcm_fs *fs)
+{
+	static struct pcm_fs cache[PCM_KVM_MODE_X86_64_V4 + 1];
+	static int state;		/* 0 empty, 1 being filled, 2 filled */
+	unsigned int mode, best = PCM_KVM_MODE_OFF;
+	struct pcm_fs need;
+	bool cached;
+
+	/* computed once, as pcm_fs_known(): pcmctl asks per host */
+	if (pcm_load_acquire(&state) != 2 && pcm_cmpxchg(&state, 0, 1) == 0) {
+		for (mode = PCM_KVM_MODE_MIN; mode <= PCM_KVM_MODE_X86_64_V4; mode++)
+			pcm_level_need(mode, &cache[mode]);
+		pcm_store_release(&state, 2);
+	}
+	cached = pcm_load_acquire(&state) == 2;
 	for (mode = PCM_KVM_MODE_MIN; mode <= PCM_KVM_MODE_X86_64_V4; mode++) {
-		pcm_mode_allow(mode, NULL, &need);
-		pcm_fs_and(&need, &need, &hw);
+		if (cached)
+			need = cache[mode];
+		else
+			pcm_level_need(mode, &need);
 		if (!pcm_fs_subset(&need, fs))
 			break;
 		best = mode;

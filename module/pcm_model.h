@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <linux/kvm.h>
 #else
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>

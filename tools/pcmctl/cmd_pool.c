@@ -305,10 +305,42 @@ static int refuse_hosts(const struct profile *h, size_t n, bool force)
 	return ret;
 }
 
+/*
+ * What each host gives up, in groups of hosts that give up the same, in
+ * the order of their first host: a fleet of 10,000 hosts is a few CPU
+ * models, so a few groups.
+ */
+static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl,
+			const struct pcm_fs *hw)
+{
+	struct pcm_fs *lost = calloc(n ? n : 1, sizeof(*lost));
+	json_t *groups = out_arr(), *g;
+	size_t i, k, ng = 0, *first = calloc(n ? n : 1, sizeof(*first));
+
+	if (!lost || !first)
+		out_check(NULL);
+	for (i = 0; i < n; i++) {
+		pcm_fs_andnot(&lost[i], &hw[i], &pl->hw);
+		for (k = 0; k < ng && !pcm_fs_equal(&lost[first[k]], &lost[i]); k++)
+			;
+		if (k == ng) {
+			first[ng++] = i;
+			g = out_obj();
+			out_set_fs(g, "features", &lost[i]);
+			out_set(g, "hosts", out_arr());
+			out_append(groups, g);
+		}
+		add_names(json_object_get(json_array_get(groups, k), "hosts"), &h[i]);
+	}
+	free(lost);
+	free(first);
+	return groups;
+}
+
 static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl,
 			const struct pcm_fs *hw, bool expl)
 {
-	json_t *doc = out_doc("pool"), *names = out_arr(), *unknown = out_arr(), *o;
+	json_t *doc = out_doc("pool"), *names = out_arr(), *unknown = out_arr();
 	size_t i, total = 0;
 
 	for (i = 0; i < n; i++)
@@ -331,17 +363,11 @@ static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl
 	json_array_sort_strings(unknown);
 	out_set(doc, "feature_msrs_unknown", unknown);
 
-	o = out_obj();
-	for (i = 0; i < n; i++) {
-		struct pcm_fs lost;
-
-		pcm_fs_andnot(&lost, &hw[i], &pl->hw);
-		out_set_fs(o, h[i].name, &lost);
-	}
-	out_set(doc, "gives_up", o);
+	out_set(doc, "gives_up", gives_up(h, n, pl, hw));
 	if (expl) {
 		struct pool_explain *ex = calloc(1, sizeof(*ex));
 		unsigned int id;
+		json_t *o;
 
 		if (!ex) {
 			pr_err("out of memory");
@@ -458,6 +484,45 @@ static void names_view(const json_t *arr)
 	       json_string_value(json_array_get(arr, n - 1)));
 }
 
+/*
+ * "gives up HOST: NAMES" for each host; for a long pool, one line for each
+ * group of hosts that give up the same, "gives up N hosts (FIRST ... LAST)".
+ */
+static void gives_up_view(const json_t *hosts, const json_t *groups, bool long_pool)
+{
+	const json_t *g, *h;
+	size_t i, k, j;
+
+	if (long_pool) {
+		json_array_foreach(groups, k, g) {
+			const json_t *gh = tx_get(g, "hosts");
+			size_t nh = json_array_size(gh);
+
+			if (nh == 1)
+				printf("gives up %s:", json_string_value(json_array_get(gh, 0)));
+			else
+				printf("gives up %zu hosts (%s ... %s):", nh,
+				       json_string_value(json_array_get(gh, 0)),
+				       json_string_value(json_array_get(gh, nh - 1)));
+			tx_line("", tx_get(g, "features"), "-");
+		}
+		return;
+	}
+	/* few hosts: a line each, in the order of the hosts */
+	json_array_foreach(hosts, i, h) {
+		json_array_foreach(groups, k, g) {
+			const json_t *gh;
+
+			json_array_foreach(tx_get(g, "hosts"), j, gh) {
+				if (json_equal(h, gh)) {
+					printf("gives up %s:", json_string_value(h));
+					tx_line("", tx_get(g, "features"), "-");
+				}
+			}
+		}
+	}
+}
+
 static void pool_view(const json_t *doc)
 {
 	const json_t *c = tx_get(doc, "change"), *v, *b;
@@ -489,17 +554,7 @@ static void pool_view(const json_t *doc)
 		names_view(tx_get(doc, "feature_msrs_unknown"));
 		printf("; from a CPUID dump or an older profile)\n");
 	}
-	/* a long pool: only the hosts that give up something */
-	json_object_foreach((json_t *)tx_get(doc, "gives_up"), key, v) {
-		if (long_pool && !json_array_size(v))
-			continue;
-		printf("gives up %s:", key);
-		if (json_array_size(v))
-			tx_words(v, " ");
-		else
-			printf(" -");
-		printf("\n");
-	}
+	gives_up_view(tx_get(doc, "hosts"), tx_get(doc, "gives_up"), long_pool);
 	json_object_foreach((json_t *)tx_get(doc, "held_back"), key, v) {
 		printf("held back: %s by", key);
 		names_view(v);

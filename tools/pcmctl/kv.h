@@ -45,9 +45,10 @@ struct kv_line {
 
 struct kv {
 	const struct kv_text *t;
-	struct kv_line *l;
+	struct kv_line *l;	/* inl, or malloc'ed for a longer file */
 	size_t n;
 	unsigned int version;	/* of the version line, 1 if none */
+	struct kv_line inl[32];	/* a profile's lines: no allocation (not movable) */
 };
 
 /*

@@ -149,6 +149,20 @@ int profile_from_dump(const struct kv_text *t, struct profile *p)
 	return 0;
 }
 
+/* /proc/cpuinfo's decimal "6" as "0x6"; anything else as it is */
+static void hex_of_decimal(char *dst, const char *dec)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(dec, &end, 10);
+	if (isdigit((unsigned char)*dec) && !*end && !errno)
+		snprintf(dst, PROFILE_STR, "0x%lx", v);
+	else
+		kv_copy(dst, PROFILE_STR, dec, strlen(dec));
+}
+
 int profile_live(struct profile *p)
 {
 	struct pcm_kvm_identity id;
@@ -173,9 +187,10 @@ int profile_live(struct profile *p)
 	if (*os.hostname)
 		kv_copy(p->name, sizeof(p->name), os.hostname, strlen(os.hostname));
 	kv_copy(p->kernel, sizeof(p->kernel), os.release, strlen(os.release));
-	kv_copy(p->family, sizeof(p->family), os.family, strlen(os.family));
-	kv_copy(p->model, sizeof(p->model), os.model, strlen(os.model));
-	kv_copy(p->stepping, sizeof(p->stepping), os.stepping, strlen(os.stepping));
+	/* hex, as a profile made from a dump has them, so that diff compares */
+	hex_of_decimal(p->family, os.family);
+	hex_of_decimal(p->model, os.model);
+	hex_of_decimal(p->stepping, os.stepping);
 	kv_copy(p->microcode, sizeof(p->microcode), os.microcode, strlen(os.microcode));
 	p->msrs_known = true;
 	kern_host_withhold(&p->withheld);

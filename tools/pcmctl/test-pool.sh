@@ -851,8 +851,10 @@ if d["feature_msrs"] == "known":
 else:
     print("feature_msrs: unknown (not read on: %s; from a CPUID dump or an older profile)"
           % " ".join(d["feature_msrs_unknown"]))
-for h, l in d["gives_up"].items():
-    print("gives up %s: %s" % (h, j(l)))
+lost = {h: g["features"] for g in d["gives_up"] for h in g["hosts"]}
+assert sorted(lost) == sorted(d["hosts"]), "gives_up groups are not the hosts"
+for h in d["hosts"]:
+    print("gives up %s: %s" % (h, j(lost[h])))
 for f, hs in d.get("held_back", {}).items():
     print("held back: %s by %s" % (f, " ".join(sorted(hs))))
 for h, r in d.get("retire", {}).items():

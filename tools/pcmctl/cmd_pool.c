@@ -305,35 +305,56 @@ static int refuse_hosts(const struct profile *h, size_t n, bool force)
 	return ret;
 }
 
+static u32 fs_hash(const struct pcm_fs *fs)
+{
+	u32 h = 2166136261U;	/* FNV-1a over the words */
+	size_t w;
+
+	for (w = 0; w < ARRAY_SIZE(fs->words); w++)
+		h = (h ^ fs->words[w]) * 16777619U;
+	return h;
+}
+
 /*
  * What each host gives up, in groups of hosts that give up the same, in
- * the order of their first host: a fleet of 10,000 hosts is a few CPU
- * models, so a few groups.
+ * the order of their first host: a fleet is a few CPU models, so a few
+ * groups.  Linear: a hash table of the sets (twice the hosts, a power of
+ * two) finds a host's group.
  */
 static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl,
 			const struct pcm_fs *hw)
 {
-	struct pcm_fs *lost = calloc(n ? n : 1, sizeof(*lost));
+	size_t i, k, slots = 2, *slot, ng = 0, *first;
 	json_t *groups = out_arr(), *g;
-	size_t i, k, ng = 0, *first = calloc(n ? n : 1, sizeof(*first));
+	struct pcm_fs *lost;
 
-	if (!lost || !first)
+	while (slots < 2 * n)
+		slots *= 2;
+	lost = calloc(n ? n : 1, sizeof(*lost));
+	first = calloc(n ? n : 1, sizeof(*first));
+	slot = malloc(slots * sizeof(*slot));	/* group index + 1; 0: empty */
+	if (!lost || !first || !slot)
 		out_check(NULL);
+	memset(slot, 0, slots * sizeof(*slot));
 	for (i = 0; i < n; i++) {
 		pcm_fs_andnot(&lost[i], &hw[i], &pl->hw);
-		for (k = 0; k < ng && !pcm_fs_equal(&lost[first[k]], &lost[i]); k++)
+		for (k = fs_hash(&lost[i]) & (slots - 1);
+		     slot[k] && !pcm_fs_equal(&lost[first[slot[k] - 1]], &lost[i]);
+		     k = (k + 1) & (slots - 1))
 			;
-		if (k == ng) {
-			first[ng++] = i;
+		if (!slot[k]) {
+			first[ng] = i;
+			slot[k] = ++ng;
 			g = out_obj();
 			out_set_fs(g, "features", &lost[i]);
 			out_set(g, "hosts", out_arr());
 			out_append(groups, g);
 		}
-		add_names(json_object_get(json_array_get(groups, k), "hosts"), &h[i]);
+		add_names(json_object_get(json_array_get(groups, slot[k] - 1), "hosts"), &h[i]);
 	}
 	free(lost);
 	free(first);
+	free(slot);
 	return groups;
 }
 

@@ -98,6 +98,11 @@ json_t *out_strn(const char *s, size_t n)
 
 	/* NUL ends it, as in C; bytes that are not UTF-8 become U+FFFD */
 	n = strnlen(s, n);
+	for (i = 0; i < n && u[i] < 0x80; i++)
+		;
+	if (i == n)	/* ASCII, as host and feature names are: as it is */
+		return out_check(json_stringn_nocheck(s, n));
+	i = 0;
 	buf = malloc(3 * n + 1);
 	if (!buf)
 		out_oom();

@@ -487,9 +487,17 @@ int profile_parse(const struct kv_text *tp, const char *path, unsigned int allow
 		}
 	} else {
 		name_of_path(p, path, false);
-		/* a pool has a baseline: line, a profile a features: line */
-		which = strstr(t.buf, "\nbaseline:") || !strncmp(t.buf, "baseline:", 9) ||
-			strstr(t.buf, "pcm_kvm_pool:");
+		/*
+		 * The version line says which; an older file without one: a
+		 * pool has a baseline: line, a profile a features: line.
+		 */
+		if (!strncmp(t.buf, "pcm_kvm_profile:", 16))
+			which = 0;
+		else if (!strncmp(t.buf, "pcm_kvm_pool:", 13))
+			which = 1;
+		else
+			which = strstr(t.buf, "\nbaseline:") || !strncmp(t.buf, "baseline:", 9) ||
+				strstr(t.buf, "pcm_kvm_pool:");
 		ret = which ? pool_lines(&t, p) : profile_lines(&t, p);
 	}
 	if (!ret && which >= 0 && !(allowed & (which ? PROFILE_POOL : PROFILE_HOST))) {

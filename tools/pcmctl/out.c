@@ -162,13 +162,22 @@ void out_append_str(json_t *arr, const char *s)
 
 json_t *out_fs(const struct pcm_fs *fs)
 {
+	/*
+	 * One string per feature name, shared by every list (jansson counts
+	 * references): a pool of 10,000 hosts lists names a million times.
+	 */
+	static json_t *names[PCM_NR_FEATURES];
 	json_t *a = out_arr();
 	unsigned int id;
 
-	/* the names are ASCII: no UTF-8 check */
-	for (id = 0; id < PCM_NR_FEATURES; id++)
-		if (pcm_fs_test(fs, id))
-			out_append(a, json_string_nocheck(pcm_features[id].name));
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		if (!pcm_fs_test(fs, id))
+			continue;
+		if (!names[id])	/* ASCII: no UTF-8 check */
+			names[id] = out_check(json_string_nocheck(pcm_features[id].name));
+		if (json_array_append(a, names[id]))
+			out_check(NULL);
+	}
 	return a;
 }
 
@@ -240,10 +249,13 @@ void tx_words(const json_t *arr, const char *sep)
 	size_t i;
 
 	json_array_foreach(arr, i, v) {
-		if (json_is_string(v))
-			printf("%s%s", sep, json_string_value(v));
-		else if (json_is_integer(v))
+		if (json_is_string(v)) {
+			fputs(sep, stdout);
+			fputs(json_string_value(v), stdout);
+		}
+		else if (json_is_integer(v)) {
 			printf("%s%lld", sep, (long long)json_integer_value(v));
+		}
 	}
 }
 

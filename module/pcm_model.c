@@ -335,6 +335,8 @@ struct pcm_name_slot {
 };
 
 static struct pcm_name_slot pcm_name_slots[PCM_NAME_SLOTS];
+/* the id's own name finds the id (no earlier alias spells it) */
+static bool pcm_name_canonical[PCM_NR_FEATURES];
 static int pcm_names_state;		/* 0 empty, 1 being built, 2 built */
 
 static u32 pcm_name_hash(const char *s, size_t len)
@@ -376,10 +378,18 @@ static void pcm_names_build(void)
 			}
 		}
 	}
+	for (id = 0; id < PCM_NR_FEATURES; id++) {
+		name = pcm_features[id].name;
+		pcm_name_canonical[id] = pcm_name_find(name, strlen(name))->id == id;
+	}
 }
 
-/* The first feature (in table order) whose name or alias is s. */
-int pcm_feature_lookup(const char *s, size_t len)
+/*
+ * The first feature (in table order) whose name or alias is s.  hint: the
+ * id s probably is, or a little before it (a list pcmctl or the module
+ * wrote is in table order): its own name is tried first.
+ */
+static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint)
 {
 	const struct pcm_name_slot *slot;
 	unsigned int id;
@@ -393,6 +403,9 @@ int pcm_feature_lookup(const char *s, size_t len)
 		pcm_store_release(&pcm_names_state, 2);
 	}
 	if (pcm_load_acquire(&pcm_names_state) == 2) {
+		for (id = hint; id < hint + 4 && id < PCM_NR_FEATURES; id++)
+			if (pcm_name_canonical[id] && pcm_name_eq(pcm_features[id].name, s, len))
+				return id;
 		slot = pcm_name_find(s, len);
 		return slot->name ? slot->id : -1;
 	}
@@ -402,6 +415,11 @@ int pcm_feature_lookup(const char *s, size_t len)
 		    pcm_name_eq(pcm_features[id].alias, s, len))
 			return id;
 	return -1;
+}
+
+int pcm_feature_lookup(const char *s, size_t len)
+{
+	return pcm_feature_lookup_hint(s, len, PCM_NR_FEATURES);
 }
 
 static bool pcm_is_sep(char c)
@@ -415,7 +433,7 @@ int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
 	struct pcm_fs out;
 	size_t i = 0, start;
 	bool any = false;
-	int id;
+	int id = -1;
 
 	pcm_fs_zero(&out);
 	while (i < len) {
@@ -426,7 +444,7 @@ int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
 		start = i;
 		while (i < len && !pcm_is_sep(s[i]))
 			i++;
-		id = pcm_feature_lookup(s + start, i - start);
+		id = pcm_feature_lookup_hint(s + start, i - start, id + 1);
 		if (id < 0) {
 			if (bad)
 				*bad = s + start;

@@ -225,12 +225,36 @@ static void report_bad(const char *name, const char *text, const char *bad,
 	}
 }
 
+/*
+ * The identity's lines through the reader every input shares (unknown or
+ * repeated keys, lines without a colon, the version), then its values
+ * through the module's own parser, which the kernel's expect file uses.
+ */
 int identity_parse(const struct kv_text *t, struct pcm_kvm_identity *id)
 {
-	const char *bad = NULL;
-	size_t badlen = 0;
+	static char keybuf[ID_KEYS_MAX][32];
+	static const char *keys[ID_KEYS_MAX + 1];
+	static const struct kv_format format = {
+		.what = "identity", .version_key = "pcm_kvm_identity",
+		.max_version = 2, .keys = keys,
+	};
+	const char *k[ID_KEYS_MAX], *bad = NULL;
+	size_t lens[ID_KEYS_MAX], badlen = 0;
+	unsigned int i, n;
+	struct kv kv;
 	int ret;
 
+	if (!keys[0]) {
+		n = id_keys(k, lens);
+		for (i = 0; i < n; i++) {
+			snprintf(keybuf[i], sizeof(keybuf[i]), "%.*s", (int)lens[i], k[i]);
+			keys[i] = keybuf[i];
+		}
+	}
+	ret = kv_lines(t, &format, &kv);
+	if (ret)
+		return ret;
+	kv_free(&kv);
 	ret = pcm_identity_parse(t->buf, t->len, id, &bad, &badlen);
 	switch (ret) {
 	case 0:

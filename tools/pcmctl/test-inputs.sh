@@ -150,7 +150,7 @@ expect "an identity with CRLF line ends reads as the LF one" 0 "^identical$"
 sed 's/^pcm_kvm_identity: 2/pcm_kvm_identity: 7/' "$tmp/id" >"$tmp/id7"
 run check "$tmp/id7" --host "$tmp/id"
 expect "pcm_kvm_identity: 7: an unknown version, refused as a profile's" 1 "^$" \
-	"id7:1: unknown version of the identity text \(pcmctl reads versions 1 to 2\)"
+	"id7:1: unknown version 7 of the identity text \(pcmctl reads versions 1 to 2\)"
 run --version
 expect "--version names the versions it reads" 0 "profile 1, pool 1, identity 1-2, JSON 1"
 

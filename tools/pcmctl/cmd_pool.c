@@ -245,7 +245,7 @@ static void json_array_sort_strings(json_t *arr)
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
-		out_check(NULL);
+		out_oom();
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(arr, i));
 	qsort(v, n, sizeof(*v), str_cmp);
@@ -334,7 +334,7 @@ static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl
 	first = calloc(n ? n : 1, sizeof(*first));
 	slot = malloc(slots * sizeof(*slot));	/* group index + 1; 0: empty */
 	if (!lost || !first || !slot)
-		out_check(NULL);
+		out_oom();
 	memset(slot, 0, slots * sizeof(*slot));
 	for (i = 0; i < n; i++) {
 		pcm_fs_andnot(&lost[i], &hw[i], &pl->hw);

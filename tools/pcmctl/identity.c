@@ -238,14 +238,16 @@ int identity_parse(const struct kv_text *t, struct pcm_kvm_identity *id)
 		.what = "identity", .version_key = "pcm_kvm_identity",
 		.max_version = 2, .keys = keys,
 	};
-	const char *k[ID_KEYS_MAX], *bad = NULL;
-	size_t lens[ID_KEYS_MAX], badlen = 0;
-	unsigned int i, n;
+	const char *bad = NULL;
+	size_t badlen = 0;
 	struct kv kv;
 	int ret;
 
 	if (!keys[0]) {
-		n = id_keys(k, lens);
+		const char *k[ID_KEYS_MAX];
+		size_t lens[ID_KEYS_MAX];
+		unsigned int i, n = id_keys(k, lens);
+
 		for (i = 0; i < n; i++) {
 			snprintf(keybuf[i], sizeof(keybuf[i]), "%.*s", (int)lens[i], k[i]);
 			keys[i] = keybuf[i];

@@ -405,20 +405,19 @@ int kern_vms(struct vm_info **vms, int *nr, int only_pid)
 	if (n < 0)
 		return EXIT_OP;
 	*vms = calloc(n ? n : 1, sizeof(**vms));
-	if (!*vms) {
-		pr_err("out of memory");
-		n = -n;
-	}
 	for (i = 0; i < n; i++) {
 		/* Entries that are not PID-FD, or already gone, are skipped. */
-		if (!kern_parse_vm_id(names[i]->d_name, &pid, &fd) &&
+		if (*vms && !kern_parse_vm_id(names[i]->d_name, &pid, &fd) &&
 		    (!only_pid || pid == only_pid) && !kern_vm(&(*vms)[*nr], pid, fd))
 			(*nr)++;
-	}
-	for (i = 0; i < (n < 0 ? -n : n); i++)
 		free(names[i]);
+	}
 	free(names);
-	return n < 0 ? EXIT_OP : 0;
+	if (!*vms) {
+		pr_err("out of memory");
+		return EXIT_OP;
+	}
+	return 0;
 }
 
 /* The sysfs files of a VM shown first, in this order; others follow. */
@@ -442,16 +441,12 @@ int kern_vm_files(int pid, int fd, struct vm_file **files, int *nr)
 		return EXIT_OP;
 	}
 	f = calloc(n + ARRAY_SIZE(vm_files) + 1, sizeof(*f));
-	if (!f) {
-		pr_err("out of memory");
-		n = -n;
-	}
 	for (k = 0; f && k < ARRAY_SIZE(vm_files); k++) {
 		f[*nr].value = read_vm_file(dir, vm_files[k]);
 		if (f[*nr].value)
 			snprintf(f[(*nr)++].name, sizeof(f->name), "%s", vm_files[k]);
 	}
-	for (i = 0; i < (n < 0 ? -n : n); i++) {
+	for (i = 0; i < n; i++) {
 		bool known = false;
 
 		for (k = 0; k < ARRAY_SIZE(vm_files); k++)
@@ -466,8 +461,10 @@ int kern_vm_files(int pid, int fd, struct vm_file **files, int *nr)
 	}
 	free(names);
 	*files = f;
-	if (n < 0)
+	if (!f) {
+		pr_err("out of memory");
 		return EXIT_OP;
+	}
 	if (!*nr) {
 		pr_err("%s: nothing readable", dir);
 		return EXIT_OP;

@@ -10,7 +10,7 @@
 #include "pcmctl.h"
 #include "out.h"
 
-static __pcmctl_attr(noreturn) void out_oom(void)
+void out_oom(void)
 {
 	pr_err("out of memory");
 	exit(EXIT_OP);
@@ -176,7 +176,7 @@ json_t *out_fs(const struct pcm_fs *fs)
 		if (!names[id])	/* ASCII: no UTF-8 check */
 			names[id] = out_check(json_string_nocheck(pcm_features[id].name));
 		if (json_array_append(a, names[id]))
-			out_check(NULL);
+			out_oom();
 	}
 	return a;
 }
@@ -252,8 +252,7 @@ void tx_words(const json_t *arr, const char *sep)
 		if (json_is_string(v)) {
 			fputs(sep, stdout);
 			fputs(json_string_value(v), stdout);
-		}
-		else if (json_is_integer(v)) {
+		} else if (json_is_integer(v)) {
 			printf("%s%lld", sep, (long long)json_integer_value(v));
 		}
 	}

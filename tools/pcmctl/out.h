@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compiler.h"
 #include "pcm_model.h"
 
 #define OUT_JSON_VERSION	1U	/* the /1 of "pcm_kvm.KIND/1" */
@@ -23,6 +24,7 @@ json_t *out_doc(const char *kind);
 const char *out_format(const char *kind, char *buf, size_t size);
 
 /* Members and values; an allocation failure ends pcmctl (exit 1). */
+__pcmctl_attr(noreturn) void out_oom(void);
 json_t *out_check(json_t *v);
 void out_set(json_t *obj, const char *key, json_t *v);
 void out_set_str(json_t *obj, const char *key, const char *s);	/* NULL: null */

@@ -86,8 +86,10 @@ static json_t *vm_obj(const struct vm_info *vm, bool full)
 	out_set(o, "status", str_or_null(vm->status));
 	out_set_int(o, "visible_count", count_words(vm->visible));
 	out_set_int(o, "hidden_count", count_words(vm->hidden));
-	if (full)
+	if (full) {
 		out_set(o, "requested", words_arr(vm->requested));
+		out_set(o, "expect", str_or_null(vm->expect));
+	}
 	out_set(o, "visible", words_arr(vm->visible ? vm->visible : ""));
 	out_set(o, "hidden", words_arr(vm->hidden ? vm->hidden : ""));
 	out_set(o, "identity", str_or_null(vm->identity));
@@ -187,6 +189,9 @@ static void show_view(const json_t *doc)
 	tx_line("", tx_get(doc, "visible"), "(none)");
 	printf("hidden (%llu):", tx_int(doc, "hidden_count"));
 	tx_line("", tx_get(doc, "hidden"), "(none)");
+	/* the expected identity's mode and features: what the VM must give */
+	if (json_is_string(tx_get(doc, "expect")))
+		printf("expect: yes (it runs only if it gives its guest what the identity lists)\n");
 }
 
 int cmd_show(const struct pcmctl_cmd *c, int argc, char **argv)

@@ -347,6 +347,7 @@ void kern_vm_free(struct vm_info *vm)
 	free(vm->visible);
 	free(vm->hidden);
 	free(vm->identity);
+	free(vm->expect);
 }
 
 int kern_vm(struct vm_info *vm, int pid, int fd)
@@ -376,6 +377,12 @@ int kern_vm(struct vm_info *vm, int pid, int fd)
 	vm->visible = read_vm_file(dir, "visible");
 	vm->hidden = read_vm_file(dir, "hidden");
 	vm->identity = read_vm_file(dir, "identity");
+	/* an empty line when nothing is expected */
+	vm->expect = read_vm_file(dir, "expect");
+	if (vm->expect && !*vm->expect) {
+		free(vm->expect);
+		vm->expect = NULL;
+	}
 	return 0;
 }
 

@@ -51,6 +51,7 @@ struct vm_info {
 	char *visible;
 	char *hidden;
 	char *identity;		/* NULL when absent */
+	char *expect;		/* the identity expected; NULL when none */
 };
 
 /* The VMs of sysfs/vms/ (pid 0: all; else only process pid's), sorted. */

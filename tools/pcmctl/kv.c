@@ -374,6 +374,22 @@ void kv_copy(char *dst, size_t size, const char *v, size_t len)
 	}
 }
 
+/* Is fmt "pcm_kvm.KIND/..." of one of kinds, whatever its version? */
+static bool known_kind(const char *fmt, const char *const *kinds)
+{
+	size_t n;
+
+	if (strncmp(fmt, "pcm_kvm.", 8))
+		return false;
+	fmt += 8;
+	for (; *kinds; kinds++) {
+		n = strlen(*kinds);
+		if (!strncmp(fmt, *kinds, n) && fmt[n] == '/')
+			return true;
+	}
+	return false;
+}
+
 json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which)
 {
 	char want[64], list[256];
@@ -400,8 +416,7 @@ json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which)
 	if (!json_is_object(doc) || !fmt)
 		pr_err("%s: a JSON document without \"format\": not pcmctl's (expected %s)",
 		       t->name, list);
-	else if (!strncmp(fmt, "pcm_kvm.", 8) && strchr(fmt, '/') &&
-		 !strncmp(fmt, want, strchr(fmt, '/') - fmt))
+	else if (known_kind(fmt, kinds))
 		pr_err("%s: \"format\": \"%s\": a version this pcmctl does not read (it reads %s)",
 		       t->name, fmt, list);
 	else

@@ -60,18 +60,37 @@ void pool_compute(const struct profile *h, size_t n, struct pool *pl, struct pcm
 	/* an intersection of closed sets is closed: no pcm_fs_close() */
 }
 
-/* A pool has one vendor or a few: tallying each distinct one is linear. */
+/*
+ * A pool has one vendor or a few: tallying each distinct one is linear in
+ * practice.  The tallies follow the first few inline, then the heap.
+ */
 size_t pool_main_vendor(const struct profile *h, size_t n, size_t *count)
 {
-	size_t first[8], cnt[8], nv = 0, i, v, best = 0;
+	size_t inl_first[8], inl_cnt[8], *first = inl_first, *cnt = inl_cnt;
+	size_t cap = ARRAY_SIZE(inl_first), nv = 0, i, v, best = 0, ret;
 
 	for (i = 0; i < n; i++) {
 		for (v = 0; v < nv; v++)
 			if (!strcmp(h[first[v]].vendor, h[i].vendor))
 				break;
+		if (v == nv && nv == cap) {
+			size_t *nf = malloc(2 * cap * sizeof(*nf)), *nc = malloc(2 * cap * sizeof(*nc));
+
+			if (!nf || !nc) {
+				pr_err("out of memory");
+				exit(EXIT_OP);
+			}
+			memcpy(nf, first, nv * sizeof(*nf));
+			memcpy(nc, cnt, nv * sizeof(*nc));
+			if (first != inl_first) {
+				free(first);
+				free(cnt);
+			}
+			first = nf;
+			cnt = nc;
+			cap *= 2;
+		}
 		if (v == nv) {
-			if (nv == ARRAY_SIZE(first))
-				continue;	/* a ninth vendor: counted as odd */
 			first[nv] = i;
 			cnt[nv++] = 0;
 		}
@@ -81,14 +100,22 @@ size_t pool_main_vendor(const struct profile *h, size_t n, size_t *count)
 		if (cnt[v] > cnt[best])
 			best = v;
 	*count = nv ? cnt[best] : 0;
-	return nv ? first[best] : 0;
+	ret = nv ? first[best] : 0;
+	if (first != inl_first) {
+		free(first);
+		free(cnt);
+	}
+	return ret;
 }
 
+/* By name, then by index: equal names in the order they were given. */
 static int name_cmp(const void *a, const void *b, void *arg)
 {
 	const struct profile *h = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(h[i].name, h[j].name);
 
-	return strcmp(h[*(const size_t *)a].name, h[*(const size_t *)b].name);
+	return c ? c : i < j ? -1 : i > j;
 }
 
 bool pool_duplicate(const struct profile *h, size_t n, size_t *a, size_t *b)
@@ -107,10 +134,17 @@ bool pool_duplicate(const struct profile *h, size_t n, size_t *a, size_t *b)
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	qsort_r(idx, n, sizeof(*idx), name_cmp, (void *)h);
-	for (i = 1; i < n && !dup; i++) {
-		if (!strcmp(h[idx[i - 1]].name, h[idx[i]].name)) {
-			*a = idx[i - 1] < idx[i] ? idx[i - 1] : idx[i];
-			*b = idx[i - 1] < idx[i] ? idx[i] : idx[i - 1];
+	/*
+	 * The host given twice first: of each name's first two places, the
+	 * pair whose second comes earliest (the quadratic search's answer).
+	 */
+	for (i = 1; i < n; i++) {
+		if (strcmp(h[idx[i - 1]].name, h[idx[i]].name) ||
+		    (i > 1 && !strcmp(h[idx[i - 2]].name, h[idx[i]].name)))
+			continue;
+		if (!dup || idx[i] < *b) {
+			*a = idx[i - 1];
+			*b = idx[i];
 			dup = true;
 		}
 	}

@@ -26,38 +26,31 @@ static const char *const results[] = {
 static json_t *limits_named(unsigned int limits, const struct pcm_kvm_identity *vm,
 			    const struct pcm_kvm_identity *host)
 {
+	const struct {
+		unsigned int bit;
+		const char *name;
+		unsigned long long vm, host;
+	} lim[] = {
+		{ PCM_KVM_LIMIT_PHYS_BITS, "phys_bits", vm->phys_bits, host->phys_bits },
+		{ PCM_KVM_LIMIT_BASIC_LEAF, "max_basic_leaf", vm->max_basic_leaf,
+		  host->max_basic_leaf },
+		{ PCM_KVM_LIMIT_EXT_LEAF, "max_ext_leaf", vm->max_ext_leaf, host->max_ext_leaf },
+		{ PCM_KVM_LIMIT_XCR0, "xcr0", vm->xcr0, host->xcr0 },
+		{ PCM_KVM_LIMIT_TSC, "tsc_khz", vm->tsc_khz, host->tsc_khz },
+	};
 	json_t *o = out_obj(), *l;
+	size_t i;
 
-	if (limits & PCM_KVM_LIMIT_PHYS_BITS) {
+	for (i = 0; i < ARRAY_SIZE(lim); i++) {
+		if (!(limits & lim[i].bit))
+			continue;
 		l = out_obj();
-		out_set_int(l, "vm", vm->phys_bits);
-		out_set_int(l, "host", host->phys_bits);
-		out_set(o, "phys_bits", l);
-	}
-	if (limits & PCM_KVM_LIMIT_BASIC_LEAF) {
-		l = out_obj();
-		out_set_int(l, "vm", vm->max_basic_leaf);
-		out_set_int(l, "host", host->max_basic_leaf);
-		out_set(o, "max_basic_leaf", l);
-	}
-	if (limits & PCM_KVM_LIMIT_EXT_LEAF) {
-		l = out_obj();
-		out_set_int(l, "vm", vm->max_ext_leaf);
-		out_set_int(l, "host", host->max_ext_leaf);
-		out_set(o, "max_ext_leaf", l);
-	}
-	if (limits & PCM_KVM_LIMIT_XCR0) {
-		l = out_obj();
-		out_set_int(l, "vm", vm->xcr0);
-		out_set_int(l, "host", host->xcr0);
-		out_set(o, "xcr0", l);
-	}
-	if (limits & PCM_KVM_LIMIT_TSC) {
-		l = out_obj();
-		out_set_int(l, "vm", vm->tsc_khz);
-		out_set_int(l, "host", host->tsc_khz);
-		out_set_bool(l, "host_scaling", host->flags & PCM_KVM_ID_TSC_SCALING);
-		out_set(o, "tsc_khz", l);
+		out_set_int(l, "vm", lim[i].vm);
+		out_set_int(l, "host", lim[i].host);
+		/* a TSC rate is no limit where the host scales a guest's TSC */
+		if (lim[i].bit == PCM_KVM_LIMIT_TSC)
+			out_set_bool(l, "host_scaling", host->flags & PCM_KVM_ID_TSC_SCALING);
+		out_set(o, lim[i].name, l);
 	}
 	return o;
 }

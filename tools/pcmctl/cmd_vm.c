@@ -191,7 +191,8 @@ static void show_view(const json_t *doc)
 	tx_line("", tx_get(doc, "hidden"), "(none)");
 	/* the expected identity's mode and features: what the VM must give */
 	if (json_is_string(tx_get(doc, "expect")))
-		printf("expect: yes (it runs only if it gives its guest what the identity lists)\n");
+		printf("expect: yes (%s)\n",
+		       "it runs only if it gives its guest what the identity lists");
 }
 
 int cmd_show(const struct pcmctl_cmd *c, int argc, char **argv)
@@ -323,11 +324,10 @@ static void write_text(const char *text, size_t len)
 		putchar('\n');
 }
 
-/* pcmctl identity: the sysfs text as it is. */
-int cmd_identity(const struct pcmctl_cmd *c, int argc, char **argv)
+/* No option, one PID-FD: the path of its identity file. */
+static int identity_path_arg(const struct pcmctl_cmd *c, int argc, char **argv, char *path,
+			     size_t size)
 {
-	char path[PATH_MAX];
-	struct kv_text t;
 	int pid, fd, opt, ret = 0;
 
 	while ((opt = cmd_getopt(c, argc, argv, &ret)) != -1)
@@ -337,7 +337,17 @@ int cmd_identity(const struct pcmctl_cmd *c, int argc, char **argv)
 	if (!ret)
 		ret = vm_id_arg(c, argv[optind], &pid, &fd);
 	if (!ret)
-		ret = kern_vm_identity_path(pid, fd, path, sizeof(path));
+		ret = kern_vm_identity_path(pid, fd, path, size);
+	return ret;
+}
+
+/* pcmctl identity: the sysfs text as it is. */
+int cmd_identity(const struct pcmctl_cmd *c, int argc, char **argv)
+{
+	char path[PATH_MAX];
+	struct kv_text t;
+	int ret = identity_path_arg(c, argc, argv, path, sizeof(path));
+
 	if (ret)
 		return ret;
 	if (kv_slurp(path, "identity", &t)) {
@@ -354,16 +364,8 @@ int cmd_save_identity(const struct pcmctl_cmd *c, int argc, char **argv)
 {
 	struct pcm_kvm_identity id;
 	char path[PATH_MAX], *text;
-	int pid, fd, opt, ret = 0;
+	int ret = identity_path_arg(c, argc, argv, path, sizeof(path));
 
-	while ((opt = cmd_getopt(c, argc, argv, &ret)) != -1)
-		if (opt == OPT_STOP)
-			return ret;
-	ret = cmd_operands(c, argc, argv, 1, 1);
-	if (!ret)
-		ret = vm_id_arg(c, argv[optind], &pid, &fd);
-	if (!ret)
-		ret = kern_vm_identity_path(pid, fd, path, sizeof(path));
 	if (ret)
 		return ret;
 	/* Nothing reaches stdout unless the text parses: no half-saved file. */

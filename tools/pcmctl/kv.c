@@ -377,13 +377,12 @@ void kv_copy(char *dst, size_t size, const char *v, size_t len)
 /* Is fmt "pcm_kvm.KIND/..." of one of kinds, whatever its version? */
 static bool known_kind(const char *fmt, const char *const *kinds)
 {
-	size_t n;
-
 	if (strncmp(fmt, "pcm_kvm.", 8))
 		return false;
 	fmt += 8;
 	for (; *kinds; kinds++) {
-		n = strlen(*kinds);
+		size_t n = strlen(*kinds);
+
 		if (!strncmp(fmt, *kinds, n) && fmt[n] == '/')
 			return true;
 	}

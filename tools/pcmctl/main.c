@@ -207,6 +207,10 @@ static const struct option o_apply[] = {
 	"its mode, vendor, features, raw feature words, max leaves, phys_bits, xcr0\n" \
 	"and TSC.  CRLF line ends are accepted.\n"
 
+#define SET_HELP \
+	"MODE is one of off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.\n" \
+	"Needs root (pidfd_getfd).  Fails with EBUSY once a vCPU of the VM has run.\n"
+
 static const struct pcmctl_cmd commands[] = {
 	{
 		.name = "modes", .fn = cmd_modes, .opts = o_table,
@@ -281,15 +285,13 @@ static const struct pcmctl_cmd commands[] = {
 		.name = "set", .fn = cmd_set_mode, .opts = o_json,
 		.usage = "set [--json] PID-FD MODE",
 		.summary = "Set the mode of VM PID-FD (also: set-mode).",
-		.help = "MODE is one of off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.\n"
-			"Needs root (pidfd_getfd).  Fails with EBUSY once a vCPU of the VM has run.\n",
+		.help = SET_HELP,
 	},
 	{
 		.name = "set-mode", .fn = cmd_set_mode, .opts = o_json,
 		.usage = "set-mode [--json] PID-FD MODE",
 		.summary = "Set the mode of VM PID-FD (the fd FD of process PID).",
-		.help = "MODE is one of off, min, x86-64-v2, x86-64-v3, x86-64-v4, baseline.\n"
-			"Needs root (pidfd_getfd).  Fails with EBUSY once a vCPU of the VM has run.\n",
+		.help = SET_HELP,
 	},
 	{
 		.name = "vm", .fn = cmd_vm,

@@ -74,7 +74,8 @@ size_t pool_main_vendor(const struct profile *h, size_t n, size_t *count)
 			if (!strcmp(h[first[v]].vendor, h[i].vendor))
 				break;
 		if (v == nv && nv == cap) {
-			size_t *nf = malloc(2 * cap * sizeof(*nf)), *nc = malloc(2 * cap * sizeof(*nc));
+			size_t *nf = malloc(2 * cap * sizeof(*nf));
+			size_t *nc = malloc(2 * cap * sizeof(*nc));
 
 			if (!nf || !nc) {
 				pr_err("out of memory");

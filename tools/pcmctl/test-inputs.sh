@@ -14,76 +14,16 @@
 
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
-	top=$(cd "$here/../.." && pwd -P)
-cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
-
 TAP_NAME=inputs
-# shellcheck source-path=SCRIPTDIR source=tap.sh
-. "$here/tap.sh"
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
-if [ -z "${PCMCTL:-}" ]; then
-	if ! make -C "$here" -s pcmctl >&2; then
-		not_ok "pcmctl builds"
-		tap_finish
-	fi
-	PCMCTL=$here/pcmctl
-fi
 for d in alderlake_02 haswellep_00 skylakexeon icx_04 zen; do
 	if [ ! -r "$cpuid_dir/$d.cpuid" ]; then
 		not_ok "the dump $d.cpuid is in $cpuid_dir"
 		tap_finish
 	fi
 done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-run() {
-	out=$("$PCMCTL" "$@" 2>"$tmp/stderr")
-	rc=$?
-	err=$(<"$tmp/stderr")
-}
-
-# run_in FILE ARGS...: run with FILE on standard input.
-run_in() {
-	local f=$1
-
-	shift
-	out=$("$PCMCTL" "$@" <"$f" 2>"$tmp/stderr")
-	rc=$?
-	err=$(<"$tmp/stderr")
-}
-
-expect() {
-	local d=$1 want=$2 ore=${3:-} ere=${4:-}
-
-	if [ "$rc" != "$want" ]; then
-		not_ok "$d" "exit status $rc, expected $want" "stdout: ${out:0:2000}" "stderr: $err"
-	elif [ -n "$ore" ] && ! grep -Eq -- "$ore" <<<"$out"; then
-		not_ok "$d" "stdout does not match /$ore/:" "${out:0:2000}"
-	elif [ -n "$ere" ] && ! grep -Eq -- "$ere" <<<"$err"; then
-		not_ok "$d" "stderr does not match /$ere/:" "$err"
-	else
-		ok "$d"
-	fi
-}
-
-check() {
-	local d=$1
-
-	shift
-	if ("$@"); then
-		ok "$d"
-	else
-		not_ok "$d" "failed: $*" "stdout: ${out:0:2000}" "stderr: $err"
-	fi
-}
-
-field() {
-	sed -n "s/^$1: //p" <<<"$out" | head -n1
-}
 
 # json EXPR: a python expression over the document d (stdout) is true.
 json() {

@@ -36,31 +36,17 @@
 
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
-	top=$(cd "$here/../.." && pwd -P)
-cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
+TAP_NAME=json
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 schemas=$here/schema
 py=/usr/bin/python3
 
-TAP_NAME=json
-# shellcheck source-path=SCRIPTDIR source=tap.sh
-. "$here/tap.sh"
-
-if [ -z "${PCMCTL:-}" ]; then
-	if ! make -C "$here" -s pcmctl >&2; then
-		not_ok "pcmctl builds"
-		tap_finish
-	fi
-	PCMCTL=$here/pcmctl
-fi
 if ! "$py" -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then
 	not_ok "$py with the jsonschema module (Debian: python3-jsonschema, scripts/setup-deps)"
 	tap_finish
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 docs=$tmp/docs
 mkdir -p "$docs"
 : >"$tmp/index"
@@ -68,11 +54,6 @@ mkdir -p "$docs"
 ndoc=0
 
 # run ARGS...: run pcmctl, leaving $out, $err and $rc.
-run() {
-	out=$("$PCMCTL" "$@" 2>"$tmp/stderr")
-	rc=$?
-	err=$(<"$tmp/stderr")
-}
 
 # doc KIND RC DESC ARGS...: run pcmctl ARGS (with --json among them),
 # standard input from $STDIN if set; it must exit RC and print one line of
@@ -123,17 +104,6 @@ pair() {
 	fi
 }
 
-# check DESC COMMAND...: pass when the command succeeds (in a subshell).
-check() {
-	local d=$1
-
-	shift
-	if ("$@"); then
-		ok "$d"
-	else
-		not_ok "$d" "failed: $*"
-	fi
-}
 
 # pyresults DESC-PREFIX PYTHON-MODE ARGS...: the validator's "ok<TAB>desc"
 # and "not ok<TAB>desc<TAB>why" lines as TAP results.
@@ -568,38 +538,8 @@ if [ -n "$have_dumps" ]; then
 		baseline --json --force "$prof/haswellep_00" "$prof/cut"
 fi
 
-# join and leave: --current POOL_FILE --add/--remove [--vms]
-# mkid VENDOR MODE PHYS_BITS FEATURE...: an identity text (version 2, as
-# test.sh's mkid plus the TSC lines; TSC_KHZ and TSC_SCALING from the
-# environment, default 2400000 and no).
-mkid() {
-	local vendor=$1 mode=$2 phys=$3 f w b
-	shift 3
-	local -A words=()
-	local -A loc=(
-		[fpu]=1_EDX:0 [cx8]=1_EDX:8 [cmov]=1_EDX:15 [mmx]=1_EDX:23
-		[pae]=1_EDX:6 [fxsr]=1_EDX:24 [sse]=1_EDX:25 [sse2]=1_EDX:26
-		[pni]=1_ECX:0 [ssse3]=1_ECX:9 [cx16]=1_ECX:13 [sse4_1]=1_ECX:19
-		[sse4_2]=1_ECX:20 [x2apic]=1_ECX:21 [popcnt]=1_ECX:23 [aes]=1_ECX:25
-		[avx2]=7_0_EBX:5 [bmi2]=7_0_EBX:8 [md_clear]=7_0_EDX:10
-		[lahf_lm]=8000_0001_ECX:0 [syscall]=8000_0001_EDX:11
-		[nx]=8000_0001_EDX:20 [lm]=8000_0001_EDX:29 [invtsc]=8000_0007_EDX:8
-	)
-	for f in "$@"; do
-		w=${loc[$f]%:*} b=${loc[$f]#*:}
-		words[$w]=$(( ${words[$w]:-0} | (1 << b) ))
-	done
-	printf 'pcm_kvm_identity: 2\nvendor: %s\nmode: %s\n' "$vendor" "$mode"
-	printf 'max_basic_leaf: 0xd\nmax_ext_leaf: 0x80000008\nphys_bits: %s\nxcr0: 0x3\n' "$phys"
-	printf 'tsc_khz: %s\ntsc_scaling: %s\n' "${TSC_KHZ:-2400000}" "${TSC_SCALING:-no}"
-	printf 'features: %s\nwords:' "$*"
-	for w in 1_ECX 1_EDX 6_EAX 7_0_EBX 7_0_ECX 7_0_EDX 7_1_EAX 7_1_EDX D_1_EAX \
-		 8000_0001_ECX 8000_0001_EDX 8000_0007_EDX 8000_0008_EBX 8000_0021_EAX; do
-		printf ' %s=0x%08x' "$w" "${words[$w]:-0}"
-	done
-	printf '\n'
-}
 
+MKID_VERSION=2
 id=$tmp/id
 mkdir -p "$id"
 # Feature lists below are blank-separated words, split on purpose.

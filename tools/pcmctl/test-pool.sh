@@ -29,14 +29,9 @@
 
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
-	top=$(cd "$here/../.." && pwd -P)
-cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
-
 TAP_NAME=pool
-# shellcheck source-path=SCRIPTDIR source=tap.sh
-. "$here/tap.sh"
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 # result DESC PROBLEM...: pass when no PROBLEM is given (all empty).
 result() {
@@ -52,32 +47,11 @@ result() {
 	fi
 }
 
-if [ -z "${PCMCTL:-}" ]; then
-	if ! make -C "$here" -s pcmctl >&2; then
-		not_ok "pcmctl builds"
-		tap_finish
-	fi
-	PCMCTL=$here/pcmctl
-fi
 if [ ! -d "$cpuid_dir" ]; then
 	skip "pool tests on real dumps" "no dump directory $cpuid_dir"
 	tap_finish
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# run ARGS...: run pcmctl, leaving $out, $err and $rc.
-run() {
-	out=$("$PCMCTL" "$@" 2>"$tmp/stderr")
-	rc=$?
-	err=$(<"$tmp/stderr")
-}
-
-# field KEY [TEXT]: the value of "KEY: value" in TEXT (default $out).
-field() {
-	sed -n "s/^$1: //p" <<<"${2-$out}" | head -n1
-}
 
 # ---------------------------------------------------------------------------
 # Sets are blank-separated name lists; "-" and "" are the empty set.

@@ -38,24 +38,12 @@
 
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null) ||
-	top=$(cd "$here/../.." && pwd -P)
-cpuid_dir=${PCMCTL_CPUID_DIR:-$top/../shared/cpuid}
 cpuid=${CPUID:-cpuid}
 verbose=${XCHECK_VERBOSE:-0}
 
 TAP_NAME=xcheck
-# shellcheck source-path=SCRIPTDIR source=tap.sh
-. "$here/tap.sh"
-
-if [ -z "${PCMCTL:-}" ]; then
-	if ! make -C "$here" -s pcmctl >&2; then
-		not_ok "pcmctl builds"
-		tap_finish
-	fi
-	PCMCTL=$here/pcmctl
-fi
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 if ! command -v "$cpuid" >/dev/null 2>&1; then
 	skip "cross-check with cpuid -f" "'$cpuid' not installed (Debian package cpuid)"
@@ -72,9 +60,6 @@ if [ "${#dumps[@]}" -eq 0 ]; then
 	skip "cross-check with cpuid -f" "no *.cpuid file in $cpuid_dir"
 	tap_finish
 fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # ---------------------------------------------------------------------------
 # Known, explained exceptions: "COMMAND FEATURE" pairs where pcmctl on

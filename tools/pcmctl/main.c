@@ -53,11 +53,14 @@ static void cmd_print_usage(const struct pcmctl_cmd *c, FILE *f)
 	const char *p = c->usage;
 	bool first = true;
 
-	/* one "usage: pcmctl LINE" per line of c->usage */
+	/* one "usage: pcmctl LINE" per line of c->usage; a blank starts a continuation */
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 
-		fprintf(f, "%s pcmctl %.*s\n", first ? "usage:" : "   or:", (int)n, p);
+		if (*p == ' ')
+			fprintf(f, "             %.*s\n", (int)n, p);
+		else
+			fprintf(f, "%s pcmctl %.*s\n", first ? "usage:" : "   or:", (int)n, p);
 		first = false;
 		p += n + (p[n] == '\n');
 	}
@@ -366,7 +369,7 @@ static const struct pcmctl_cmd commands[] = {
 		.name = "baseline", .fn = cmd_baseline, .opts = o_baseline,
 		.usage = "baseline [--json] [--explain] [--force] PROFILE...\n"
 			 "baseline --current POOL_FILE [--add PROFILE]... [--remove HOST]...\n"
-			 "         [--vms VMS_JSON]... [--json] [--explain] [--force] [PROFILE...]",
+			 "    [--vms VMS_JSON]... [--json] [--explain] [--force] [PROFILE...]",
 		.summary = "The pool of the hosts whose profiles are given.",
 		.help = "PROFILE: the output of `pcmctl host` (text or --json) or a raw CPUID\n"
 			"dump (read as host --from-cpuid reads it); - reads standard input.  Refused\n"

@@ -335,8 +335,9 @@ struct pcm_name_slot {
 };
 
 static struct pcm_name_slot pcm_name_slots[PCM_NAME_SLOTS];
-/* the id's own name finds the id (no earlier alias spells it) */
+/* the id's own name finds the id (no earlier alias spells it), and its length */
 static bool pcm_name_canonical[PCM_NR_FEATURES];
+static u8 pcm_name_len[PCM_NR_FEATURES];
 static int pcm_names_state;		/* 0 empty, 1 being built, 2 built */
 
 static u32 pcm_name_hash(const char *s, size_t len)
@@ -380,7 +381,8 @@ static void pcm_names_build(void)
 	}
 	for (id = 0; id < PCM_NR_FEATURES; id++) {
 		name = pcm_features[id].name;
-		pcm_name_canonical[id] = pcm_name_find(name, strlen(name))->id == id;
+		pcm_name_len[id] = strlen(name);
+		pcm_name_canonical[id] = pcm_name_find(name, pcm_name_len[id])->id == id;
 	}
 }
 
@@ -403,8 +405,11 @@ static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint)
 		pcm_store_release(&pcm_names_state, 2);
 	}
 	if (pcm_load_acquire(&pcm_names_state) == 2) {
-		for (id = hint; id < hint + 4 && id < PCM_NR_FEATURES; id++)
-			if (pcm_name_canonical[id] && pcm_name_eq(pcm_features[id].name, s, len))
+		/* the length first; then as written, or spelt otherwise */
+		for (id = hint; id < hint + 8 && id < PCM_NR_FEATURES; id++)
+			if (pcm_name_canonical[id] && pcm_name_len[id] == len &&
+			    (!memcmp(pcm_features[id].name, s, len) ||
+			     pcm_name_eq(pcm_features[id].name, s, len)))
 				return id;
 		slot = pcm_name_find(s, len);
 		return slot->name ? slot->id : -1;

@@ -126,8 +126,9 @@ struct baseline_args {
 	int nremoved;
 	const char **vms;
 	int nvms;
-	const char **added;		/* the files, then (names) the hosts */
-	int nadded;
+	const char **added;		/* the files of --add */
+	const char **added_names;	/* the hosts they hold */
+	int nadded;			/* files, then hosts */
 	const char **profiles;
 	int nprofiles;
 };
@@ -440,7 +441,7 @@ static void change_doc(json_t *doc, const struct profile *cur, const struct pool
 	pcm_fs_andnot(&lost, &cur_hw, &pl->hw);
 	arr = out_arr();
 	for (i = 0; i < a->nadded; i++)
-		out_append_str(arr, a->added[i]);
+		out_append_str(arr, a->added_names[i]);
 	out_set(c, "added", arr);
 	arr = out_arr();
 	for (i = 0; i < a->nremoved; i++)
@@ -608,6 +609,23 @@ static void pool_view(const json_t *doc)
 		       tx_len(doc, "blocked"), tx_len(doc, "blocked") == 1 ? "" : "s");
 }
 
+/* Room for one more profile after the n of h. */
+static bool next_slot(struct profile **h, size_t n, size_t *cap)
+{
+	struct profile *nh;
+
+	if (n < *cap)
+		return true;
+	nh = realloc(*h, (n + 1) * sizeof(*nh));
+	if (!nh) {
+		pr_err("out of memory");
+		return false;
+	}
+	*h = nh;
+	*cap = n + 1;
+	return true;
+}
+
 static int baseline_args(const struct pcmctl_cmd *c, int argc, char **argv,
 			 struct baseline_args *a)
 {
@@ -671,7 +689,7 @@ int cmd_baseline(const struct pcmctl_cmd *c, int argc, char **argv)
 	struct pcm_fs *hw = NULL;
 	char **names = NULL;
 	unsigned int blocked = 0;
-	size_t n = 0, i;
+	size_t n = 0, i, cap = 0, members, nnames = 0;
 	struct pool pl;
 	json_t *doc;
 	int ret;
@@ -680,26 +698,30 @@ int cmd_baseline(const struct pcmctl_cmd *c, int argc, char **argv)
 	ret = baseline_args(c, argc, argv, &a);
 	if (ret)
 		goto out;
-	h = calloc(a.nprofiles + a.nadded + 1, sizeof(*h));
-	names = calloc(a.nadded + 1, sizeof(*names));
-	if (!h || !names) {
+	/* members first, then the added hosts, in command line order */
+	for (i = 0; i < (size_t)a.nprofiles && !ret; i++)
+		ret = profile_read_hosts(a.profiles[i], &h, &n, &cap);
+	members = n;
+	for (i = 0; i < (size_t)a.nadded && !ret; i++)
+		ret = profile_read_hosts(a.added[i], &h, &n, &cap);
+	/* the change names the hosts added; pool_members() moves the profiles */
+	names = calloc(n - members + 1, sizeof(*names));
+	if (!ret && !names) {
 		pr_err("out of memory");
 		ret = EXIT_OP;
-		goto out;
 	}
-	/* members first, then the added hosts, in command line order */
-	for (i = 0; i < (size_t)a.nprofiles && !ret; i++, n++)
-		ret = profile_read(a.profiles[i], PROFILE_HOST, &h[n]);
-	for (i = 0; i < (size_t)a.nadded && !ret; i++, n++) {
-		ret = profile_read(a.added[i], PROFILE_HOST, &h[n]);
-		/* the change names the hosts; pool_members() moves the profiles */
-		names[i] = strdup(h[n].name);
-		if (!ret && !names[i]) {
+	for (i = members; i < n && !ret; i++) {
+		names[nnames] = strdup(h[i].name);
+		if (!names[nnames++]) {
 			pr_err("out of memory");
 			ret = EXIT_OP;
 		}
-		a.added[i] = names[i];
 	}
+	a.added_names = (const char **)names;
+	a.nadded = (int)nnames;
+	/* one more slot: pool_members() may put the pool file in front */
+	if (!ret && !next_slot(&h, n, &cap))
+		ret = EXIT_OP;
 	if (!ret && a.current) {
 		ret = profile_read(a.current, PROFILE_POOL, &cur);
 		if (!ret)
@@ -735,7 +757,7 @@ out:
 	free(refs.v);
 	free(hw);
 	free(h);
-	for (i = 0; names && i < (size_t)a.nadded; i++)
+	for (i = 0; names && i < nnames; i++)
 		free(names[i]);
 	free(names);
 	free(a.vms);

@@ -201,11 +201,11 @@ static void trim(const char **s, size_t *len)
 int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 {
 	char e1[128], e2[256];
-	unsigned int line = 0;
+	unsigned int line = t->line0;
 	bool repeatable, seen_before;
 	unsigned long long seen = 0;
 	size_t cap, i;
-	const char *s;
+	const char *s, *next;
 	int k;
 
 	kv->t = t;
@@ -213,11 +213,12 @@ int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 	kv->version = 1;
 	kv->l = kv->inl;
 	cap = ARRAY_SIZE(kv->inl);
-	for (s = t->buf; *s; s += strcspn(s, "\n") + (s[strcspn(s, "\n")] == '\n')) {
+	for (s = t->buf; *s; s = next) {
 		size_t ll = strcspn(s, "\n");
 		const char *colon = memchr(s, ':', ll);
 		struct kv_line l;
 
+		next = s + ll + (s[ll] == '\n');
 		line++;
 		if (!ll || *s == '#' || strspn(s, " \t") == ll)
 			continue;
@@ -302,10 +303,10 @@ void kv_free(struct kv *kv)
 
 const struct kv_line *kv_find(const struct kv *kv, const char *key)
 {
-	size_t i;
+	size_t i, klen = strlen(key);
 
 	for (i = 0; i < kv->n; i++)
-		if (kv_is(&kv->l[i], key))
+		if (kv->l[i].klen == klen && !memcmp(kv->l[i].key, key, klen))
 			return &kv->l[i];
 	return NULL;
 }
@@ -391,25 +392,36 @@ static bool known_kind(const char *fmt, const char *const *kinds)
 
 json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which)
 {
-	char want[64], list[256];
-	const char *fmt;
 	json_error_t err;
-	size_t pos = 0;
 	json_t *doc;
-	int i;
 
 	doc = json_loadb(t->buf, t->len, JSON_REJECT_DUPLICATES, &err);
 	if (!doc) {
 		pr_err("%s:%d:%d: not JSON: %s", t->name, err.line, err.column, err.text);
 		return NULL;
 	}
+	if (kv_json_kind(t, doc, kinds, which)) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int kv_json_kind(const struct kv_text *t, const json_t *doc, const char *const *kinds,
+		 int *which)
+{
+	char want[64], list[256];
+	const char *fmt;
+	size_t pos = 0;
+	int i;
+
 	fmt = json_string_value(json_object_get(doc, "format"));
 	for (i = 0; kinds[i]; i++) {
 		pos += snprintf(list + pos, pos < sizeof(list) ? sizeof(list) - pos : 0,
 				"%s%s", i ? ", " : "", out_format(kinds[i], want, sizeof(want)));
 		if (fmt && !strcmp(fmt, want)) {
 			*which = i;
-			return doc;
+			return 0;
 		}
 	}
 	if (!json_is_object(doc) || !fmt)
@@ -420,8 +432,7 @@ json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which)
 		       t->name, fmt, list);
 	else
 		pr_err("%s: \"format\": \"%s\", expected %s", t->name, fmt, list);
-	json_decref(doc);
-	return NULL;
+	return EXIT_OP;
 }
 
 static const json_t *kv_member(const struct kv_text *t, const json_t *o, const char *key,

@@ -24,6 +24,7 @@ struct kv_text {
 	char *buf;		/* NUL-terminated, LF line ends */
 	size_t len;
 	const char *name;	/* for messages: the path, or "<stdin>" */
+	unsigned int line0;	/* lines before buf in the file (a part of it) */
 };
 
 /*
@@ -80,6 +81,9 @@ void kv_copy(char *dst, size_t size, const char *v, size_t len);
  * kinds: NULL-terminated; *which gets the index of the kind found.
  */
 json_t *kv_json(const struct kv_text *t, const char *const *kinds, int *which);
+/* The same check of a document already read: 0, or EXIT_OP after a message. */
+int kv_json_kind(const struct kv_text *t, const json_t *doc, const char *const *kinds,
+		 int *which);
 /* Members of such a document; a wrong type is reported and returns EXIT_OP. */
 int kv_json_str(const struct kv_text *t, const json_t *o, const char *key,
 		char *dst, size_t size, bool required);

@@ -371,8 +371,9 @@ static const struct pcmctl_cmd commands[] = {
 			 "baseline --current POOL_FILE [--add PROFILE]... [--remove HOST]...\n"
 			 "    [--vms VMS_JSON]... [--json] [--explain] [--force] [PROFILE...]",
 		.summary = "The pool of the hosts whose profiles are given.",
-		.help = "PROFILE: the output of `pcmctl host` (text or --json) or a raw CPUID\n"
-			"dump (read as host --from-cpuid reads it); - reads standard input.  Refused\n"
+		.help = "PROFILE: the output of `pcmctl host` (text or --json; several in a row\n"
+			"in one file, as a fleet's are collected) or a raw CPUID dump (read as\n"
+			"host --from-cpuid reads it); - reads standard input.  Refused\n"
 			"(exit 1) if the vendors differ (naming the odd hosts out), if a host is\n"
 			"given twice, or if a host is below min (a truncated dump?) unless --force.\n"
 			"Else: the intersection of the hosts' hardware features, each\n"

@@ -525,6 +525,110 @@ int profile_read(const char *path, unsigned int allowed, struct profile *p)
 	return ret;
 }
 
+static struct profile *next_host(struct profile **h, const size_t *n, size_t *cap)
+{
+	struct profile *nh;
+
+	if (*n == *cap) {
+		nh = realloc(*h, (*cap ? 2 * *cap : 16) * sizeof(**h));
+		if (!nh) {
+			pr_err("out of memory");
+			return NULL;
+		}
+		*h = nh;
+		*cap = *cap ? 2 * *cap : 16;
+	}
+	return &(*h)[*n];
+}
+
+/* Each JSON profile document of t, one after the other. */
+static int json_hosts(const struct kv_text *t, const char *path, struct profile **h,
+		      size_t *n, size_t *cap)
+{
+	static const char *const kinds[] = { "profile", "pool", NULL };
+	size_t pos = strspn(t->buf, " \t\n");
+	json_error_t err;
+	int which, ret = 0;
+
+	while (!ret && pos < t->len) {
+		json_t *doc = json_loadb(t->buf + pos, t->len - pos, JSON_DISABLE_EOF_CHECK |
+					 JSON_REJECT_DUPLICATES, &err);
+		struct profile *p;
+
+		if (!doc) {
+			pr_err("%s: byte %zu: not JSON: %s", t->name, pos + err.position, err.text);
+			return EXIT_OP;
+		}
+		p = next_host(h, n, cap);
+		if (!p) {
+			json_decref(doc);
+			return EXIT_OP;
+		}
+		profile_init(p);
+		p->path = path;
+		name_of_path(p, path, false);
+		ret = kv_json_kind(t, doc, kinds, &which);
+		if (!ret && which) {
+			pr_err("%s: a pool file, not a host profile (use it with --current)",
+			       t->name);
+			ret = EXIT_OP;
+		}
+		if (!ret)
+			ret = json_profile(t, doc, p);
+		json_decref(doc);
+		if (!ret)
+			(*n)++;
+		pos += err.position;
+		pos += strspn(t->buf + pos, " \t\n");
+	}
+	return ret;
+}
+
+int profile_read_hosts(const char *path, struct profile **h, size_t *n, size_t *cap)
+{
+	enum kv_kind kind;
+	struct kv_text t;
+	struct profile *p;
+	char *s, *next;
+	int ret;
+
+	ret = kv_slurp(path, "host profile", &t);
+	if (ret)
+		return ret;
+	kind = kv_sniff(&t);
+	if (kind == KV_JSON) {
+		ret = json_hosts(&t, path, h, n, cap);
+		kv_text_free(&t);
+		return ret;
+	}
+	/* text: each profile from its version line; a dump or a single profile as it is */
+	s = t.buf;
+	do {
+		struct kv_text one = t;
+
+		next = kind == KV_LINES ? strstr(s + 1, "\npcm_kvm_profile:") : NULL;
+		if (next)
+			*next++ = '\0';
+		one.buf = s;
+		one.len = next ? (size_t)(next - 1 - s) : t.len - (s - t.buf);
+		p = next_host(h, n, cap);
+		ret = p ? profile_parse(&one, path, PROFILE_HOST, p) : EXIT_OP;
+		if (!ret)
+			(*n)++;
+		if (next) {
+			/* the lines of this profile, for the next one's messages */
+			while ((s = memchr(s, '\n', next - s))) {
+				t.line0++;
+				s++;
+			}
+			t.line0++;	/* the newline the NUL replaced */
+		}
+		s = next;
+	} while (!ret && s);
+	kv_text_free(&t);
+	return ret;
+}
+
 /* A plain feature list: names, blanks, commas, lines. */
 static int list_fs(const char *name, const char *s, size_t len, struct pcm_fs *fs)
 {

@@ -61,6 +61,12 @@ void profile_free(struct profile *p);
  * says which it is.  0, or EXIT_OP after a message.
  */
 int profile_read(const char *path, unsigned int allowed, struct profile *p);
+/*
+ * Every host profile of path: one, or several in a row (the JSON documents
+ * or the texts, each from its version line, of `pcmctl host` run on each
+ * host of a fleet, concatenated).  Appended to *h (*n of *cap, grown).
+ */
+int profile_read_hosts(const char *path, struct profile **h, size_t *n, size_t *cap);
 /* The same from the text of path, already read. */
 int profile_parse(const struct kv_text *t, const char *path, unsigned int allowed,
 		  struct profile *p);

@@ -214,6 +214,32 @@ run baseline --json --explain -- "$P/zen"
 expect "... also for baseline" 0 '"format": "pcm_kvm.pool/1"'
 
 # ---------------------------------------------------------------------------
+# A fleet's profiles in one file: `for h in ...; do ssh $h pcmctl host; done`
+
+cat "$P/skylakexeon" "$P/icx_04" "$P/haswellep_00" >"$tmp/fleet.txt"
+run baseline "$tmp/fleet.txt"
+expect "profiles one after the other in one file: a pool of three" 0 \
+	"^hosts: skylakexeon icx_04 haswellep_00$"
+check "... the pool of the three files" \
+	eval '[ "$(field baseline)" = "$("$PCMCTL" baseline "$P/skylakexeon" "$P/icx_04" "$P/haswellep_00" | sed -n "s/^baseline: //p")" ]'
+cat "$P/skylakexeon.json" "$P/icx_04.json" "$P/haswellep_00.json" >"$tmp/fleet.json"
+run baseline "$tmp/fleet.json"
+expect "... and their JSON documents, one after the other" 0 "^hosts: skylakexeon icx_04 haswellep_00$"
+run_in "$tmp/fleet.txt" baseline -
+expect "... on standard input" 0 "^hosts: skylakexeon icx_04 haswellep_00$"
+n1=$(wc -l <"$P/skylakexeon")
+sed 's/^phys_bits: .*/phys_bits: lots/' "$P/icx_04" | cat "$P/skylakexeon" - >"$tmp/fleet.bad"
+bad=$(grep -n '^phys_bits: lots' "$tmp/fleet.bad" | cut -d: -f1)
+run baseline "$tmp/fleet.bad"
+expect "... a bad line in the second: named by its line in the file ($bad, after $n1)" 1 "^$" \
+	"fleet.bad:$bad: bad number 'lots' for phys_bits"
+cat "$P/zen" "$P/zen" >"$tmp/fleet.twice"
+run baseline "$tmp/fleet.twice"
+expect "... a host twice in it: refused" 1 "^$" "host zen given twice"
+run baseline --current "$tmp/si.pool" --add "$tmp/fleet.txt"
+expect "--add of a file of several hosts: each added, named" 1 "^$" "--add skylakexeon: already a host"
+
+# ---------------------------------------------------------------------------
 # A long pool: the text summarises, the JSON lists
 
 for i in $(seq -w 1 40); do

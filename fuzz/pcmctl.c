@@ -368,7 +368,7 @@ static void fz_parse(const struct input *in)
 	char *copy, *joined;
 	size_t n = in->len[0], i, len = 0;
 	int argc = 2, ret;
-	bool json = false;
+	bool json = false, dashdash = false;
 
 	copy = malloc(n + 1);
 	joined = malloc(n + 2);
@@ -379,9 +379,15 @@ static void fz_parse(const struct input *in)
 	argv[1] = "parse";
 	for (i = 0; i <= n && argc < 2 + 64; i += strlen(copy + i) + 1) {
 		argv[argc++] = copy + i;
-		/* --json anywhere is pcmctl's flag, not a list word */
-		if (!strcmp(copy + i, "--json"))
+		/*
+		 * As getopt_long: --json anywhere before the first "--" is
+		 * pcmctl's flag, not a list word, and that "--" ends the
+		 * options.
+		 */
+		if (!dashdash && !strcmp(copy + i, "--json"))
 			json = true;
+		else if (!dashdash && !strcmp(copy + i, "--"))
+			dashdash = true;
 		else
 			len += sprintf(joined + len, "%s ", copy + i);
 	}

@@ -386,30 +386,42 @@ static void pcm_names_build(void)
 	}
 }
 
-/*
- * The first feature (in table order) whose name or alias is s.  hint: the
- * id s probably is, or a little before it (a list pcmctl or the module
- * wrote is in table order): its own name is tried first.
- */
-static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint)
+/* The name table, built by the first caller; false while another builds it. */
+static bool pcm_names_ready(void)
 {
-	const struct pcm_name_slot *slot;
-	unsigned int id;
-
-	if (!len || len > PCM_NAME_MAX)
-		return -1;
 	/* Acquire: pairs with the release below, the table is complete. */
 	if (pcm_load_acquire(&pcm_names_state) != 2 &&
 	    pcm_cmpxchg(&pcm_names_state, 0, 1) == 0) {
 		pcm_names_build();
 		pcm_store_release(&pcm_names_state, 2);
 	}
-	if (pcm_load_acquire(&pcm_names_state) == 2) {
-		/* the length first; then as written, or spelt otherwise */
-		for (id = hint; id < hint + 8 && id < PCM_NR_FEATURES; id++)
-			if (pcm_name_canonical[id] && pcm_name_len[id] == len &&
-			    (!memcmp(pcm_features[id].name, s, len) ||
-			     pcm_name_eq(pcm_features[id].name, s, len)))
+	return pcm_load_acquire(&pcm_names_state) == 2;
+}
+
+/*
+ * How far past the last name a list's next name is looked for in table
+ * order before the hash table: a host has about one feature in three.
+ */
+#define PCM_HINT_SPAN	32U
+
+/*
+ * The first feature (in table order) whose name or alias is s.  hint: the
+ * id s probably is, or a little before it (a list pcmctl or the module
+ * wrote is in table order): its own name is tried first.  ready: the
+ * name table is built.
+ */
+static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint, bool ready)
+{
+	unsigned int id, end = hint + PCM_HINT_SPAN;
+	const struct pcm_name_slot *slot;
+
+	if (!len || len > PCM_NAME_MAX)
+		return -1;
+	if (ready) {
+		/* the length and first byte first; then as written, or spelt otherwise */
+		for (id = hint; id < end && id < PCM_NR_FEATURES; id++)
+			if (pcm_name_len[id] == len && pcm_features[id].name[0] == s[0] &&
+			    pcm_name_canonical[id] && !memcmp(pcm_features[id].name, s, len))
 				return id;
 		slot = pcm_name_find(s, len);
 		return slot->name ? slot->id : -1;
@@ -424,37 +436,40 @@ static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint)
 
 int pcm_feature_lookup(const char *s, size_t len)
 {
-	return pcm_feature_lookup_hint(s, len, PCM_NR_FEATURES);
+	return pcm_feature_lookup_hint(s, len, PCM_NR_FEATURES, pcm_names_ready());
 }
 
 static bool pcm_is_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == ',';
+	/* every separator is at most ',': one test for the letters of a name */
+	return (unsigned char)c <= ',' &&
+	       (c == ' ' || c == '\t' || c == '\n' || c == ',');
 }
 
 int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
 		 const char **bad, size_t *badlen)
 {
+	const char *p = s, *end = s + len, *word;
+	bool ready = pcm_names_ready();
 	struct pcm_fs out;
-	size_t i = 0, start;
 	bool any = false;
 	int id = -1;
 
 	pcm_fs_zero(&out);
-	while (i < len) {
-		while (i < len && pcm_is_sep(s[i]))
-			i++;
-		if (i == len)
+	for (;;) {
+		while (p < end && pcm_is_sep(*p))
+			p++;
+		if (p == end)
 			break;
-		start = i;
-		while (i < len && !pcm_is_sep(s[i]))
-			i++;
-		id = pcm_feature_lookup_hint(s + start, i - start, id + 1);
+		word = p;
+		while (p < end && !pcm_is_sep(*p))
+			p++;
+		id = pcm_feature_lookup_hint(word, p - word, id + 1, ready);
 		if (id < 0) {
 			if (bad)
-				*bad = s + start;
+				*bad = word;
 			if (badlen)
-				*badlen = i - start;
+				*badlen = p - word;
 			return -EINVAL;
 		}
 		pcm_fs_set(&out, id);

@@ -17,6 +17,8 @@
 
 /* Longer host lists are summarised in the text: N (FIRST ... LAST). */
 #define TEXT_HOSTS_MAX	32
+/* and at most this many groups of hosts that give up the same */
+#define TEXT_GROUPS_MAX	16
 
 /* The running VMs of `pcmctl vms --json` files */
 
@@ -243,8 +245,16 @@ static int str_cmp(const void *a, const void *b)
 static void json_array_sort_strings(json_t *arr)
 {
 	size_t i, n = json_array_size(arr);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
+	json_t **v;
 
+	/* a fleet's hosts are often named in order already */
+	for (i = 1; i < n; i++)
+		if (strcmp(json_string_value(json_array_get(arr, i - 1)),
+			   json_string_value(json_array_get(arr, i))) > 0)
+			break;
+	if (i >= n)
+		return;
+	v = calloc(n, sizeof(*v));
 	if (!v)
 		out_oom();
 	for (i = 0; i < n; i++)
@@ -256,17 +266,43 @@ static void json_array_sort_strings(json_t *arr)
 	free(v);
 }
 
-/* The names of a host: its own, or for the pool file, its hosts'. */
-static void add_names(json_t *arr, const struct profile *h)
-{
-	size_t i;
+/*
+ * The names of the hosts, each one JSON string that every list of the
+ * pool shares (jansson counts references): host i is names[first[i]]
+ * up to names[first[i + 1]], several for the pool file standing for its
+ * hosts.
+ */
+struct host_names {
+	json_t *names;
+	size_t *first;
+};
 
-	if (!h->is_pool) {
-		out_append_str(arr, h->name);
-		return;
+static void host_names_init(struct host_names *hn, const struct profile *h, size_t n)
+{
+	size_t i, j;
+
+	hn->names = out_arr();
+	hn->first = calloc(n + 1, sizeof(*hn->first));
+	if (!hn->first)
+		out_oom();
+	for (i = 0; i < n; i++) {
+		hn->first[i] = json_array_size(hn->names);
+		if (!h[i].is_pool)
+			out_append_str(hn->names, h[i].name);
+		for (j = 0; h[i].is_pool && j < h[i].nhosts; j++)
+			out_append_str(hn->names, h[i].hosts[j]);
 	}
-	for (i = 0; i < h->nhosts; i++)
-		out_append_str(arr, h->hosts[i]);
+	hn->first[n] = json_array_size(hn->names);
+}
+
+/* Append the names of host i to arr. */
+static void add_names(json_t *arr, const struct host_names *hn, size_t i)
+{
+	size_t j;
+
+	for (j = hn->first[i]; j < hn->first[i + 1]; j++)
+		if (json_array_append(arr, json_array_get(hn->names, j)))
+			out_oom();
 }
 
 static int refuse_hosts(const struct profile *h, size_t n, bool force)
@@ -322,7 +358,7 @@ static u32 fs_hash(const struct pcm_fs *fs)
  * groups.  Linear: a hash table of the sets (twice the hosts, a power of
  * two) finds a host's group.
  */
-static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl,
+static json_t *gives_up(const struct host_names *hn, size_t n, const struct pool *pl,
 			const struct pcm_fs *hw)
 {
 	size_t i, k, slots = 2, *slot, ng = 0, *first;
@@ -351,7 +387,7 @@ static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl
 			out_set(g, "hosts", out_arr());
 			out_append(groups, g);
 		}
-		add_names(json_object_get(json_array_get(groups, slot[k] - 1), "hosts"), &h[i]);
+		add_names(json_object_get(json_array_get(groups, slot[k] - 1), "hosts"), hn, i);
 	}
 	free(lost);
 	free(first);
@@ -362,14 +398,13 @@ static json_t *gives_up(const struct profile *h, size_t n, const struct pool *pl
 static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl,
 			const struct pcm_fs *hw, bool expl)
 {
-	json_t *doc = out_doc("pool"), *names = out_arr(), *unknown = out_arr();
-	size_t i, total = 0;
+	json_t *doc = out_doc("pool"), *unknown = out_arr();
+	struct host_names hn;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		add_names(names, &h[i]);
-	total = json_array_size(names);
-	out_set(doc, "hosts", names);
-	out_set_int(doc, "host_count", total);
+	host_names_init(&hn, h, n);
+	out_set(doc, "hosts", hn.names);
+	out_set_int(doc, "host_count", json_array_size(hn.names));
 	out_set_str(doc, "vendor", h[0].vendor);
 	out_set_str(doc, "level", out_level_name(&pl->hw));
 	out_set(doc, "next_level", next_level_obj(&pl->hw));
@@ -380,12 +415,12 @@ static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl
 	out_set_str(doc, "feature_msrs", pl->msrs_known ? "known" : "unknown");
 	for (i = 0; i < n; i++)
 		if (!h[i].msrs_known)
-			add_names(unknown, &h[i]);
+			add_names(unknown, &hn, i);
 	/* sorted: the pool is the same whatever the order of its hosts */
 	json_array_sort_strings(unknown);
 	out_set(doc, "feature_msrs_unknown", unknown);
 
-	out_set(doc, "gives_up", gives_up(h, n, pl, hw));
+	out_set(doc, "gives_up", gives_up(&hn, n, pl, hw));
 	if (expl) {
 		struct pool_explain *ex = calloc(1, sizeof(*ex));
 		unsigned int id;
@@ -405,7 +440,7 @@ static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl
 			by = out_arr();
 			for (i = 0; i < n; i++)
 				if (!pcm_fs_test(&hw[i], id))
-					out_append_str(by, h[i].name);
+					add_names(by, &hn, i);
 			out_set(o, pcm_features[id].name, by);
 		}
 		out_set(doc, "held_back", o);
@@ -424,6 +459,7 @@ static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl
 		free(ex);
 	}
 	out_set_fs(doc, "baseline", &pl->hw);
+	free(hn.first);
 	return doc;
 }
 
@@ -506,28 +542,68 @@ static void names_view(const json_t *arr)
 	       json_string_value(json_array_get(arr, n - 1)));
 }
 
+static int size_desc(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 /*
- * "gives up HOST: NAMES" for each host; for a long pool, one line for each
- * group of hosts that give up the same, "gives up N hosts (FIRST ... LAST)".
+ * For a long pool, one line for each group of hosts that give up the same,
+ * "gives up N hosts (FIRST ... LAST): NAMES", for the TEXT_GROUPS_MAX
+ * largest groups (the first of equal ones), in the order of their first
+ * host, then one line for the others: hosts that each withhold something
+ * else make a group each.
  */
+static void gives_up_groups_view(const json_t *groups)
+{
+	size_t k, ng = json_array_size(groups), cut = 0, ties = 0, shown = 0, rest = 0;
+	size_t *size = calloc(ng ? ng : 1, sizeof(*size));
+	const json_t *g;
+
+	if (!size)
+		out_oom();
+	json_array_foreach(groups, k, g)
+		size[k] = tx_len(g, "hosts");
+	if (ng > TEXT_GROUPS_MAX) {
+		qsort(size, ng, sizeof(*size), size_desc);
+		cut = size[TEXT_GROUPS_MAX - 1];
+		for (k = 0; k < TEXT_GROUPS_MAX; k++)
+			ties += size[k] == cut;
+	}
+	json_array_foreach(groups, k, g) {
+		const json_t *gh = tx_get(g, "hosts");
+		size_t nh = json_array_size(gh);
+
+		if (nh < cut || (nh == cut && !ties)) {
+			rest += nh;
+			continue;
+		}
+		ties -= nh == cut;
+		shown++;
+		if (nh == 1)
+			printf("gives up %s:", json_string_value(json_array_get(gh, 0)));
+		else
+			printf("gives up %zu hosts (%s ... %s):", nh,
+			       json_string_value(json_array_get(gh, 0)),
+			       json_string_value(json_array_get(gh, nh - 1)));
+		tx_line("", tx_get(g, "features"), "-");
+	}
+	if (shown < ng)
+		printf("gives up %zu more hosts (%zu groups): --json lists them\n",
+		       rest, ng - shown);
+	free(size);
+}
+
+/* "gives up HOST: NAMES" for each host, or the groups of a long pool */
 static void gives_up_view(const json_t *hosts, const json_t *groups, bool long_pool)
 {
 	const json_t *g, *h;
 	size_t i, k, j;
 
 	if (long_pool) {
-		json_array_foreach(groups, k, g) {
-			const json_t *gh = tx_get(g, "hosts");
-			size_t nh = json_array_size(gh);
-
-			if (nh == 1)
-				printf("gives up %s:", json_string_value(json_array_get(gh, 0)));
-			else
-				printf("gives up %zu hosts (%s ... %s):", nh,
-				       json_string_value(json_array_get(gh, 0)),
-				       json_string_value(json_array_get(gh, nh - 1)));
-			tx_line("", tx_get(g, "features"), "-");
-		}
+		gives_up_groups_view(groups);
 		return;
 	}
 	/* few hosts: a line each, in the order of the hosts */

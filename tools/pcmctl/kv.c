@@ -139,7 +139,11 @@ static bool cpuid_line(const char *p)
 	unsigned int leaf, sub;
 	char c;
 
-	return sscanf(p, " 0x%8x 0x%2x: eax=0x%*x eb%c", &leaf, &sub, &c) == 3 && c == 'x';
+	/* no sscanf for a line that cannot be one: it is called per profile */
+	p += strspn(p, " \t");
+	if (p[0] != '0' || p[1] != 'x')
+		return false;
+	return sscanf(p, "0x%8x 0x%2x: eax=0x%*x eb%c", &leaf, &sub, &c) == 3 && c == 'x';
 }
 
 enum kv_kind kv_sniff(const struct kv_text *t)
@@ -166,25 +170,34 @@ bool kv_is(const struct kv_line *l, const char *key)
 	return l->klen == strlen(key) && !memcmp(l->key, key, l->klen);
 }
 
+/* Does key k[0..klen) match the key pattern p ('*': any rest)? */
+static bool key_match(const char *p, const char *k, size_t klen, bool *repeatable)
+{
+	size_t i = 0;
+
+	/* no strlen: 10,000 profiles are 200,000 lines */
+	while (i < klen && p[i] == k[i] && p[i] != '*')
+		i++;
+	*repeatable = p[i] == '*';
+	return *repeatable || (i == klen && !p[i]);
+}
+
 /*
  * The index of k[0..klen) in f's keys, or -1.  Repeatable: a '*' key, which
- * may repeat.
+ * may repeat.  hint: the index after the previous line's, where a file
+ * pcmctl wrote has its next key; no line matches two keys of a table, so
+ * where the search starts does not change what it finds.
  */
-static int key_index(const struct kv_format *f, const char *k, size_t klen, bool *repeatable)
+static int key_index(const struct kv_format *f, const char *k, size_t klen, int hint,
+		     bool *repeatable)
 {
 	const char *const *key;
 
-	for (key = f->keys; *key; key++) {
-		const char *p = *key;
-		size_t i = 0;
-
-		/* no strlen: 10,000 profiles are 200,000 lines */
-		while (i < klen && p[i] == k[i] && p[i] != '*')
-			i++;
-		*repeatable = p[i] == '*';
-		if (*repeatable || (i == klen && !p[i]))
+	if (hint >= 0 && f->keys[hint] && key_match(f->keys[hint], k, klen, repeatable))
+		return hint;
+	for (key = f->keys; *key; key++)
+		if (key_match(*key, k, klen, repeatable))
 			return (int)(key - f->keys);
-	}
 	return -1;
 }
 
@@ -206,7 +219,7 @@ int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 	unsigned long long seen = 0;
 	size_t cap, i;
 	const char *s, *next;
-	int k;
+	int k = -1;
 
 	kv->t = t;
 	kv->n = 0;
@@ -233,7 +246,7 @@ int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 		l.vlen = ll - l.klen - 1;
 		l.line = line;
 		trim(&l.val, &l.vlen);
-		k = key_index(f, l.key, l.klen, &repeatable);
+		k = key_index(f, l.key, l.klen, k + 1, &repeatable);
 		if (k < 0) {
 			pr_err("%s:%u: unknown key '%s' in a %s", t->name, line,
 			       kv_esc(l.key, l.klen, e1, sizeof(e1)), f->what);

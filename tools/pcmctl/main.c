@@ -21,15 +21,37 @@
 const char *prog = "pcmctl";
 FILE *pcmctl_err;
 
+/*
+ * A message is one line, whatever a file or an argument quoted in it
+ * holds: control characters are written as \xNN.
+ */
+static void msg_line(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	const char *p;
+
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("(out of memory for a message)\n", pcmctl_err);
+		return;
+	}
+	for (p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fprintf(pcmctl_err, "\\x%02x", (unsigned char)*p);
+		else
+			fputc(*p, pcmctl_err);
+	}
+	fputc('\n', pcmctl_err);
+	free(s);
+}
+
 void pr_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	fprintf(pcmctl_err, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(pcmctl_err, fmt, ap);
+	msg_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', pcmctl_err);
 }
 
 static void cmd_print_usage(const struct pcmctl_cmd *c, FILE *f);
@@ -40,9 +62,8 @@ int cmd_usage(const struct pcmctl_cmd *c, const char *fmt, ...)
 
 	fprintf(pcmctl_err, "%s %s: ", prog, c->name);
 	va_start(ap, fmt);
-	vfprintf(pcmctl_err, fmt, ap);
+	msg_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', pcmctl_err);
 	cmd_print_usage(c, pcmctl_err);
 	fprintf(pcmctl_err, "Try '%s %s --help'.\n", prog, c->name);
 	return EXIT_USAGE;

@@ -260,6 +260,36 @@ rm "$tmp/h07"
 run baseline --current "$tmp/long.pool.json" --remove h07 "$tmp"/h??
 expect "... the JSON pool works" 0 "^change: -h07 "
 
+# A message is one line, whatever an argument holds (found by the fuzzer).
+run parse $'--jsonx\nfoo'
+expect "an unknown option with a newline: exit 2" 2 "^$" "^pcmctl parse: unknown option '--jsonx\\\\x0afoo'$"
+run check "$tmp/id" --host "$tmp/id" --baseline $'sse\nnope'
+check "... and a --baseline list with one: every line of stderr is pcmctl's" \
+	eval '[ "$rc" = 2 ] && ! grep -qv -e "^pcmctl" -e "^usage: " -e "^   or: " -e "^Try " <<<"$err"'
+
+# Hosts that each withhold something else make a group each: the text shows
+# the 16 largest groups and counts the others.  h01..h20 withhold one feature
+# each (20 groups of one), h21..h40 nothing (one group of 20).
+i=0
+for f in aes rdrand rdseed adx smap clflushopt clwb movbe popcnt f16c fsgsbase erms \
+	invpcid pku xsaveopt xsavec abm pcid pclmulqdq 3dnowprefetch; do
+	i=$((i + 1))
+	n=$(printf %02d "$i")
+	sed -e "s/^name: .*/name: g$n/" -e "s/ $f / /" -e "s/^withheld: .*/withheld: $f/" \
+		"$P/skylakexeon" >"$tmp/g$n"
+done
+for i in $(seq 21 40); do
+	sed "s/^name: .*/name: g$i/" "$P/skylakexeon" >"$tmp/g$i"
+done
+run baseline "$tmp"/g??
+expect "40 hosts in 21 groups: exit 0" 0 "^gives up 20 hosts \(g21 \.\.\. g40\): .* aes "
+check "... 16 groups shown, the largest and then the first ones, and a line for the rest" \
+	eval '[ "$(grep -c "^gives up" <<<"$out")" = 17 ] && grep -q "^gives up g15: " <<<"$out" &&
+	      ! grep -q "^gives up g16: " <<<"$out" &&
+	      [ "$(grep "^gives up" <<<"$out" | tail -n 1)" = "gives up 5 more hosts (5 groups): --json lists them" ]'
+run baseline --json "$tmp"/g??
+check "... the JSON lists the 21 groups" json "len(d['gives_up']) == 21"
+
 # ---------------------------------------------------------------------------
 # diff: what changed on a host
 

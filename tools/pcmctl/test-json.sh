@@ -343,14 +343,20 @@ def lines_of(d, kind):
         grouped = [x for g in groups for x in g["hosts"]]
         if sorted(grouped) != sorted(h):
             L.append("(gives_up groups %s, not the hosts)" % words(grouped))
-        for g in groups:
+        # a long pool: the 16 largest groups (the first of equal ones), in order
+        top = sorted(range(len(groups)), key=lambda i: -len(groups[i]["hosts"]))[:16]
+        for i, g in enumerate(groups):
             gh = g["hosts"]
             if len(h) <= 32:
                 for x in gh:
                     L.append("gives up %s: %s" % (x, words(g["features"]) or "-"))
-            else:
+            elif i in top:
                 L.append("gives up %s: %s" % (gh[0] if len(gh) == 1 else "%d hosts (%s ... %s)" % (
                     len(gh), gh[0], gh[-1]), words(g["features"]) or "-"))
+        if len(h) > 32 and len(groups) > 16:
+            L.append("gives up %d more hosts (%d groups): --json lists them" % (
+                sum(len(groups[i]["hosts"]) for i in range(len(groups)) if i not in top),
+                len(groups) - 16))
         for f, by in d.get("held_back", {}).items():
             L.append("held back: %s by %s" % (f, words(by)))
         for host, r in d.get("retire", {}).items():

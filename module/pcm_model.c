@@ -399,30 +399,17 @@ static bool pcm_names_ready(void)
 }
 
 /*
- * How far past the last name a list's next name is looked for in table
- * order before the hash table: a host has about one feature in three.
- */
-#define PCM_HINT_SPAN	32U
-
-/*
- * The first feature (in table order) whose name or alias is s.  hint: the
- * id s probably is, or a little before it (a list pcmctl or the module
- * wrote is in table order): its own name is tried first.  ready: the
+ * The first feature (in table order) whose name or alias is s.  ready: the
  * name table is built.
  */
-static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint, bool ready)
+static int pcm_feature_find(const char *s, size_t len, bool ready)
 {
-	unsigned int id, end = hint + PCM_HINT_SPAN;
 	const struct pcm_name_slot *slot;
+	unsigned int id;
 
 	if (!len || len > PCM_NAME_MAX)
 		return -1;
 	if (ready) {
-		/* the length and first byte first; then as written, or spelt otherwise */
-		for (id = hint; id < end && id < PCM_NR_FEATURES; id++)
-			if (pcm_name_len[id] == len && pcm_features[id].name[0] == s[0] &&
-			    pcm_name_canonical[id] && !memcmp(pcm_features[id].name, s, len))
-				return id;
 		slot = pcm_name_find(s, len);
 		return slot->name ? slot->id : -1;
 	}
@@ -436,7 +423,7 @@ static int pcm_feature_lookup_hint(const char *s, size_t len, unsigned int hint,
 
 int pcm_feature_lookup(const char *s, size_t len)
 {
-	return pcm_feature_lookup_hint(s, len, PCM_NR_FEATURES, pcm_names_ready());
+	return pcm_feature_find(s, len, pcm_names_ready());
 }
 
 static bool pcm_is_sep(char c)
@@ -444,6 +431,35 @@ static bool pcm_is_sep(char c)
 	/* every separator is at most ',': one test for the letters of a name */
 	return (unsigned char)c <= ',' &&
 	       (c == ' ' || c == '\t' || c == '\n' || c == ',');
+}
+
+/*
+ * How far past the previous name a list's next name is looked for in table
+ * order: a host has about one feature in three.
+ */
+#define PCM_HINT_SPAN	32U
+
+/*
+ * A list pcmctl or the module wrote names features in table order, as
+ * their own names: the name at p[0..end) of a feature from hint on (where
+ * the previous one was found), matched in place without cutting the word
+ * out first.  Its length, 0 if none (pcm_feature_find() then decides).
+ */
+static size_t pcm_match_in_order(const char *p, const char *end, unsigned int hint,
+				 int *idp)
+{
+	size_t room = end - p, len;
+	unsigned int id;
+
+	for (id = hint; id < hint + PCM_HINT_SPAN && id < PCM_NR_FEATURES; id++) {
+		len = pcm_name_len[id];
+		if (pcm_features[id].name[0] != *p || len > room || !pcm_name_canonical[id] ||
+		    memcmp(pcm_features[id].name, p, len) || (len < room && !pcm_is_sep(p[len])))
+			continue;
+		*idp = id;
+		return len;
+	}
+	return 0;
 }
 
 int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
@@ -454,6 +470,7 @@ int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
 	struct pcm_fs out;
 	bool any = false;
 	int id = -1;
+	size_t n;
 
 	pcm_fs_zero(&out);
 	for (;;) {
@@ -461,16 +478,21 @@ int pcm_fs_parse(const char *s, size_t len, struct pcm_fs *fs,
 			p++;
 		if (p == end)
 			break;
-		word = p;
-		while (p < end && !pcm_is_sep(*p))
-			p++;
-		id = pcm_feature_lookup_hint(word, p - word, id + 1, ready);
-		if (id < 0) {
-			if (bad)
-				*bad = word;
-			if (badlen)
-				*badlen = p - word;
-			return -EINVAL;
+		n = ready ? pcm_match_in_order(p, end, id + 1, &id) : 0;
+		if (n) {
+			p += n;
+		} else {
+			word = p;
+			while (p < end && !pcm_is_sep(*p))
+				p++;
+			id = pcm_feature_find(word, p - word, ready);
+			if (id < 0) {
+				if (bad)
+					*bad = word;
+				if (badlen)
+					*badlen = p - word;
+				return -EINVAL;
+			}
 		}
 		pcm_fs_set(&out, id);
 		any = true;

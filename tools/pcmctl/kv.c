@@ -201,13 +201,18 @@ static int key_index(const struct kv_format *f, const char *k, size_t klen, int 
 	return -1;
 }
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 static void trim(const char **s, size_t *len)
 {
-	while (*len && isblank((unsigned char)**s)) {
+	while (*len && blank(**s)) {
 		(*s)++;
 		(*len)--;
 	}
-	while (*len && isblank((unsigned char)(*s)[*len - 1]))
+	while (*len && blank((*s)[*len - 1]))
 		(*len)--;
 }
 
@@ -227,13 +232,13 @@ int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 	kv->l = kv->inl;
 	cap = ARRAY_SIZE(kv->inl);
 	for (s = t->buf; *s; s = next) {
-		size_t ll = strcspn(s, "\n");
+		size_t ll = strchrnul(s, '\n') - s;
 		const char *colon = memchr(s, ':', ll);
 		struct kv_line l;
 
 		next = s + ll + (s[ll] == '\n');
 		line++;
-		if (!ll || *s == '#' || strspn(s, " \t") == ll)
+		if (!ll || *s == '#' || (blank(*s) && strspn(s, " \t") == ll))
 			continue;
 		if (!colon) {
 			pr_err("%s:%u: not a 'key: value' line: '%s'", t->name, line,

@@ -335,8 +335,11 @@ struct pcm_name_slot {
 };
 
 static struct pcm_name_slot pcm_name_slots[PCM_NAME_SLOTS];
-/* the id's own name finds the id (no earlier alias spells it), and its length */
-static bool pcm_name_canonical[PCM_NR_FEATURES];
+/*
+ * The first byte of the id's name, 0 unless its own name finds the id (no
+ * earlier alias spells it), and its length: one load each per candidate.
+ */
+static char pcm_name_first[PCM_NR_FEATURES];
 static u8 pcm_name_len[PCM_NR_FEATURES];
 static int pcm_names_state;		/* 0 empty, 1 being built, 2 built */
 
@@ -382,7 +385,8 @@ static void pcm_names_build(void)
 	for (id = 0; id < PCM_NR_FEATURES; id++) {
 		name = pcm_features[id].name;
 		pcm_name_len[id] = strlen(name);
-		pcm_name_canonical[id] = pcm_name_find(name, pcm_name_len[id])->id == id;
+		if (pcm_name_find(name, pcm_name_len[id])->id == id)
+			pcm_name_first[id] = name[0];
 	}
 }
 
@@ -452,9 +456,11 @@ static size_t pcm_match_in_order(const char *p, const char *end, unsigned int hi
 	unsigned int id;
 
 	for (id = hint; id < hint + PCM_HINT_SPAN && id < PCM_NR_FEATURES; id++) {
+		if (pcm_name_first[id] != *p)
+			continue;
 		len = pcm_name_len[id];
-		if (pcm_features[id].name[0] != *p || len > room || !pcm_name_canonical[id] ||
-		    memcmp(pcm_features[id].name, p, len) || (len < room && !pcm_is_sep(p[len])))
+		if (len > room || memcmp(pcm_features[id].name, p, len) ||
+		    (len < room && !pcm_is_sep(p[len])))
 			continue;
 		*idp = id;
 		return len;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,13 +192,15 @@ static bool key_match(const char *p, const char *k, size_t klen, bool *repeatabl
 static int key_index(const struct kv_format *f, const char *k, size_t klen, int hint,
 		     bool *repeatable)
 {
-	const char *const *key;
+	int i;
 
-	if (hint >= 0 && f->keys[hint] && key_match(f->keys[hint], k, klen, repeatable))
-		return hint;
-	for (key = f->keys; *key; key++)
-		if (key_match(*key, k, klen, repeatable))
-			return (int)(key - f->keys);
+	/* from the hint to the end, then from the start */
+	for (i = hint; i >= 0 && f->keys[i]; i++)
+		if (key_match(f->keys[i], k, klen, repeatable))
+			return i;
+	for (i = 0; i < hint && f->keys[i]; i++)
+		if (key_match(f->keys[i], k, klen, repeatable))
+			return i;
 	return -1;
 }
 
@@ -228,6 +231,7 @@ int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv)
 
 	kv->t = t;
 	kv->n = 0;
+	kv->next = 0;
 	kv->version = 1;
 	kv->l = kv->inl;
 	cap = ARRAY_SIZE(kv->inl);
@@ -319,14 +323,48 @@ void kv_free(struct kv *kv)
 	kv->n = 0;
 }
 
-const struct kv_line *kv_find(const struct kv *kv, const char *key)
+const struct kv_line *kv_find(struct kv *kv, const char *key)
 {
-	size_t i, klen = strlen(key);
+	size_t i, j, klen = strlen(key);
 
-	for (i = 0; i < kv->n; i++)
-		if (kv->l[i].klen == klen && !memcmp(kv->l[i].key, key, klen))
+	/* from the line after the last one found: keys are asked for in file order */
+	for (j = 0, i = kv->next; j < kv->n; j++, i++) {
+		if (i >= kv->n)
+			i = 0;
+		if (kv->l[i].klen == klen && !memcmp(kv->l[i].key, key, klen)) {
+			kv->next = i + 1;
 			return &kv->l[i];
+		}
+	}
 	return NULL;
+}
+
+/* s[0..n) as decimal, or hex after 0x, all of it; no strtoull: a copy per number */
+static bool parse_ull(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	unsigned int base = 10, d;
+	size_t i = 0;
+
+	if (n > 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
+		base = 16;
+		i = 2;
+	}
+	for (; i < n; i++) {
+		char c = s[i], lc = c | 0x20;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (base == 16 && lc >= 'a' && lc <= 'f')
+			d = lc - 'a' + 10;
+		else
+			return false;
+		if (v > (ULLONG_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
 }
 
 int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out)
@@ -337,18 +375,9 @@ int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out
 	 * Decimal, or hex with 0x: strtoull(, 0) alone would take "-1", "+1"
 	 * and octal "010".
 	 */
-	if (l->vlen && l->vlen < sizeof(buf) && isdigit((unsigned char)*l->val)) {
-		int base;
-		char *end;
-
-		memcpy(buf, l->val, l->vlen);
-		buf[l->vlen] = '\0';
-		base = l->vlen > 2 && buf[0] == '0' && (buf[1] | 0x20) == 'x' ? 16 : 10;
-		errno = 0;
-		*out = strtoull(buf, &end, base);
-		if (!errno && !*end)
-			return 0;
-	}
+	if (l->vlen && l->vlen < sizeof(buf) && isdigit((unsigned char)*l->val) &&
+	    parse_ull(l->val, l->vlen, out))
+		return 0;
 	pr_err("%s:%u: bad number '%s' for %.*s (decimal, or hex with 0x)", kv->t->name,
 	       l->line, kv_esc(l->val, l->vlen, e, sizeof(e)), (int)l->klen, l->key);
 	return EXIT_OP;

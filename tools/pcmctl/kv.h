@@ -48,6 +48,7 @@ struct kv {
 	const struct kv_text *t;
 	struct kv_line *l;	/* inl, or malloc'ed for a longer file */
 	size_t n;
+	size_t next;		/* where kv_find() looks first */
 	unsigned int version;	/* of the version line, 1 if none */
 	struct kv_line inl[32];	/* a profile's lines: no allocation (not movable) */
 };
@@ -66,7 +67,8 @@ struct kv_format {
 /* Split t into lines of format f.  0, or EXIT_OP after a message. */
 int kv_lines(const struct kv_text *t, const struct kv_format *f, struct kv *kv);
 void kv_free(struct kv *kv);
-const struct kv_line *kv_find(const struct kv *kv, const char *key);
+/* The line of key (of a '*' key that repeats, one of them), or NULL. */
+const struct kv_line *kv_find(struct kv *kv, const char *key);
 bool kv_is(const struct kv_line *l, const char *key);
 
 /* Values; each 0, or EXIT_OP after a message naming file:line. */

@@ -199,7 +199,7 @@ int profile_live(struct profile *p)
 
 /* Text */
 
-static void line_str(const struct kv *kv, const char *key, char *dst)
+static void line_str(struct kv *kv, const char *key, char *dst)
 {
 	const struct kv_line *l = kv_find(kv, key);
 
@@ -207,14 +207,14 @@ static void line_str(const struct kv *kv, const char *key, char *dst)
 		kv_copy(dst, PROFILE_STR, l->val, l->vlen);
 }
 
-static int line_num(const struct kv *kv, const char *key, unsigned long long *out)
+static int line_num(struct kv *kv, const char *key, unsigned long long *out)
 {
 	const struct kv_line *l = kv_find(kv, key);
 
 	return l ? kv_num(kv, l, out) : 0;
 }
 
-static int line_fs(const struct kv *kv, const char *key, struct pcm_fs *fs)
+static int line_fs(struct kv *kv, const char *key, struct pcm_fs *fs)
 {
 	const struct kv_line *l = kv_find(kv, key);
 
@@ -225,7 +225,7 @@ static int line_fs(const struct kv *kv, const char *key, struct pcm_fs *fs)
 	return kv_fs(kv, l, fs);
 }
 
-static int read_limits(const struct kv *kv, struct profile *p)
+static int read_limits(struct kv *kv, struct profile *p)
 {
 	return line_num(kv, "max_basic_leaf", &p->max_basic_leaf) ||
 	       line_num(kv, "max_ext_leaf", &p->max_ext_leaf) ||
@@ -234,7 +234,7 @@ static int read_limits(const struct kv *kv, struct profile *p)
 }
 
 /* "known", or "unknown" followed by anything (a pool says why). */
-static int read_msrs(const struct kv *kv, struct profile *p)
+static int read_msrs(struct kv *kv, struct profile *p)
 {
 	const struct kv_line *l = kv_find(kv, "feature_msrs");
 

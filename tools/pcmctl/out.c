@@ -193,13 +193,46 @@ const char *out_level_name(const struct pcm_fs *fs)
 	return level == PCM_KVM_MODE_OFF ? "none" : pcm_mode_name(level);
 }
 
+/*
+ * jansson writes a document a token at a time: a pool of 10,000 hosts is
+ * a million tokens, each gathered here rather than passed to stdio.
+ */
+struct out_buf {
+	size_t len;
+	char b[1 << 16];
+};
+
+static int out_flush(struct out_buf *o)
+{
+	size_t n = o->len;
+
+	o->len = 0;
+	return fwrite(o->b, 1, n, stdout) == n ? 0 : -1;
+}
+
+static int out_chunk(const char *buf, size_t size, void *data)
+{
+	struct out_buf *o = data;
+
+	if (o->len + size > sizeof(o->b) && out_flush(o))
+		return -1;
+	if (size > sizeof(o->b))
+		return fwrite(buf, 1, size, stdout) == size ? 0 : -1;
+	memcpy(o->b + o->len, buf, size);
+	o->len += size;
+	return 0;
+}
+
 int out_print(json_t *doc, bool json, out_view_fn view)
 {
 	int ret = 0;
 
 	if (json) {
 		/* UTF-8 as is; members in the order they were set */
-		if (json_dumpf(doc, stdout, JSON_PRESERVE_ORDER) || putchar('\n') == EOF)
+		static struct out_buf o;
+
+		if (json_dump_callback(doc, out_chunk, &o, JSON_PRESERVE_ORDER) ||
+		    out_chunk("\n", 1, &o) || out_flush(&o))
 			ret = EXIT_OP;
 	} else {
 		view(doc);

@@ -437,6 +437,17 @@ static bool pcm_is_sep(char c)
 	       (c == ' ' || c == '\t' || c == '\n' || c == ',');
 }
 
+/* memcmp(a, b, n) == 0 for the few bytes of a name, without a call */
+static bool pcm_same(const char *a, const char *b, size_t n)
+{
+	while (n && *a == *b) {
+		a++;
+		b++;
+		n--;
+	}
+	return !n;
+}
+
 /*
  * How far past the previous name a list's next name is looked for in table
  * order: a host has about one feature in three.
@@ -459,7 +470,7 @@ static size_t pcm_match_in_order(const char *p, const char *end, unsigned int hi
 		if (pcm_name_first[id] != *p)
 			continue;
 		len = pcm_name_len[id];
-		if (len > room || memcmp(pcm_features[id].name, p, len) ||
+		if (len > room || !pcm_same(pcm_features[id].name + 1, p + 1, len - 1) ||
 		    (len < room && !pcm_is_sep(p[len])))
 			continue;
 		*idp = id;

@@ -361,36 +361,34 @@ static u32 fs_hash(const struct pcm_fs *fs)
 static json_t *gives_up(const struct host_names *hn, size_t n, const struct pool *pl,
 			const struct pcm_fs *hw)
 {
-	size_t i, k, slots = 2, *slot, ng = 0, *first;
+	size_t i, k, slots = 2, *slot, ng = 0;
 	json_t *groups = out_arr(), *g;
-	struct pcm_fs *lost;
+	struct pcm_fs *lost, l;
 
 	while (slots < 2 * n)
 		slots *= 2;
+	/* what each group gives up: a few groups, not one a host */
 	lost = calloc(n ? n : 1, sizeof(*lost));
-	first = calloc(n ? n : 1, sizeof(*first));
-	slot = malloc(slots * sizeof(*slot));	/* group index + 1; 0: empty */
-	if (!lost || !first || !slot)
+	slot = calloc(slots, sizeof(*slot));	/* group index + 1; 0: empty */
+	if (!lost || !slot)
 		out_oom();
-	memset(slot, 0, slots * sizeof(*slot));
 	for (i = 0; i < n; i++) {
-		pcm_fs_andnot(&lost[i], &hw[i], &pl->hw);
-		for (k = fs_hash(&lost[i]) & (slots - 1);
-		     slot[k] && !pcm_fs_equal(&lost[first[slot[k] - 1]], &lost[i]);
+		pcm_fs_andnot(&l, &hw[i], &pl->hw);
+		for (k = fs_hash(&l) & (slots - 1);
+		     slot[k] && !pcm_fs_equal(&lost[slot[k] - 1], &l);
 		     k = (k + 1) & (slots - 1))
 			;
 		if (!slot[k]) {
-			first[ng] = i;
+			lost[ng] = l;
 			slot[k] = ++ng;
 			g = out_obj();
-			out_set_fs(g, "features", &lost[i]);
+			out_set_fs(g, "features", &l);
 			out_set(g, "hosts", out_arr());
 			out_append(groups, g);
 		}
 		add_names(json_object_get(json_array_get(groups, slot[k] - 1), "hosts"), hn, i);
 	}
 	free(lost);
-	free(first);
 	free(slot);
 	return groups;
 }

@@ -47,14 +47,14 @@ void profile_init(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	/* "-": unknown, in the text as in a profile made from a dump */
-	kv_copy(p->name, PROFILE_STR, "", 0);
-	kv_copy(p->vendor, PROFILE_STR, "", 0);
-	kv_copy(p->family, PROFILE_STR, "", 0);
-	kv_copy(p->model, PROFILE_STR, "", 0);
-	kv_copy(p->stepping, PROFILE_STR, "", 0);
-	kv_copy(p->kernel, PROFILE_STR, "", 0);
-	kv_copy(p->microcode, PROFILE_STR, "", 0);
-	kv_copy(p->module, PROFILE_STR, "", 0);
+	kv_copy(p->name, sizeof(p->name), "", 0);
+	kv_copy(p->vendor, sizeof(p->vendor), "", 0);
+	kv_copy(p->family, sizeof(p->family), "", 0);
+	kv_copy(p->model, sizeof(p->model), "", 0);
+	kv_copy(p->stepping, sizeof(p->stepping), "", 0);
+	kv_copy(p->kernel, sizeof(p->kernel), "", 0);
+	kv_copy(p->microcode, sizeof(p->microcode), "", 0);
+	kv_copy(p->module, sizeof(p->module), "", 0);
 	p->tsc_scaling = -1;
 }
 
@@ -150,7 +150,7 @@ int profile_from_dump(const struct kv_text *t, struct profile *p)
 }
 
 /* /proc/cpuinfo's decimal "6" as "0x6"; anything else as it is */
-static void hex_of_decimal(char *dst, const char *dec)
+static void hex_of_decimal(char *dst, size_t size, const char *dec)
 {
 	unsigned long v;
 	char *end;
@@ -158,9 +158,9 @@ static void hex_of_decimal(char *dst, const char *dec)
 	errno = 0;
 	v = strtoul(dec, &end, 10);
 	if (isdigit((unsigned char)*dec) && !*end && !errno)
-		snprintf(dst, PROFILE_STR, "0x%lx", v);
+		snprintf(dst, size, "0x%lx", v);
 	else
-		kv_copy(dst, PROFILE_STR, dec, strlen(dec));
+		kv_copy(dst, size, dec, strlen(dec));
 }
 
 int profile_live(struct profile *p)
@@ -188,9 +188,9 @@ int profile_live(struct profile *p)
 		kv_copy(p->name, sizeof(p->name), os.hostname, strlen(os.hostname));
 	kv_copy(p->kernel, sizeof(p->kernel), os.release, strlen(os.release));
 	/* hex, as a profile made from a dump has them, so that diff compares */
-	hex_of_decimal(p->family, os.family);
-	hex_of_decimal(p->model, os.model);
-	hex_of_decimal(p->stepping, os.stepping);
+	hex_of_decimal(p->family, sizeof(p->family), os.family);
+	hex_of_decimal(p->model, sizeof(p->model), os.model);
+	hex_of_decimal(p->stepping, sizeof(p->stepping), os.stepping);
 	kv_copy(p->microcode, sizeof(p->microcode), os.microcode, strlen(os.microcode));
 	p->msrs_known = true;
 	kern_host_withhold(&p->withheld);
@@ -199,12 +199,12 @@ int profile_live(struct profile *p)
 
 /* Text */
 
-static void line_str(struct kv *kv, const char *key, char *dst)
+static void line_str(struct kv *kv, const char *key, char *dst, size_t size)
 {
 	const struct kv_line *l = kv_find(kv, key);
 
 	if (l)
-		kv_copy(dst, PROFILE_STR, l->val, l->vlen);
+		kv_copy(dst, size, l->val, l->vlen);
 }
 
 static int line_num(struct kv *kv, const char *key, unsigned long long *out)
@@ -266,14 +266,14 @@ static int profile_lines(const struct kv_text *t, struct profile *p)
 		kv_free(&kv);
 		return EXIT_OP;
 	}
-	line_str(&kv, "name", p->name);
-	line_str(&kv, "vendor", p->vendor);
-	line_str(&kv, "family", p->family);
-	line_str(&kv, "model", p->model);
-	line_str(&kv, "stepping", p->stepping);
-	line_str(&kv, "kernel", p->kernel);
-	line_str(&kv, "microcode", p->microcode);
-	line_str(&kv, "module", p->module);
+	line_str(&kv, "name", p->name, sizeof(p->name));
+	line_str(&kv, "vendor", p->vendor, sizeof(p->vendor));
+	line_str(&kv, "family", p->family, sizeof(p->family));
+	line_str(&kv, "model", p->model, sizeof(p->model));
+	line_str(&kv, "stepping", p->stepping, sizeof(p->stepping));
+	line_str(&kv, "kernel", p->kernel, sizeof(p->kernel));
+	line_str(&kv, "microcode", p->microcode, sizeof(p->microcode));
+	line_str(&kv, "module", p->module, sizeof(p->module));
 	ret = read_limits(&kv, p) || line_fs(&kv, "features", &p->features) ||
 	      line_fs(&kv, "withheld", &p->withheld) || read_msrs(&kv, p);
 	l = kv_find(&kv, "tsc_khz");
@@ -346,7 +346,7 @@ static int pool_lines(const struct kv_text *t, struct profile *p)
 		return EXIT_OP;
 	}
 	p->is_pool = true;
-	line_str(&kv, "vendor", p->vendor);
+	line_str(&kv, "vendor", p->vendor, sizeof(p->vendor));
 	ret = read_limits(&kv, p) || line_fs(&kv, "baseline", &p->features) ||
 	      read_msrs(&kv, p);
 	/* a pool's hosts give what its baseline, scrub and inverted list */

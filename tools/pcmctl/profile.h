@@ -13,17 +13,21 @@
 #include "kv.h"
 #include "pcm_model.h"
 
-#define PROFILE_STR	64
+#define PROFILE_STR	64	/* a host name: HOST_NAME_MAX */
 
+/*
+ * The strings are as long as what they hold can be (longer is cut): a
+ * pool keeps 10,000 of these, and each page of them costs a fault.
+ */
 struct profile {
 	char name[PROFILE_STR];
-	char vendor[PROFILE_STR];
-	char family[PROFILE_STR];
-	char model[PROFILE_STR];
-	char stepping[PROFILE_STR];
-	char kernel[PROFILE_STR];
-	char microcode[PROFILE_STR];
-	char module[PROFILE_STR];
+	char vendor[16];		/* CPUID's 12 bytes */
+	char family[16];		/* "0x6" */
+	char model[16];
+	char stepping[16];
+	char kernel[72];		/* uname -r: 64 at most */
+	char microcode[24];		/* "0x2007006" */
+	char module[32];		/* pcm_kvm's version */
 	unsigned long long max_basic_leaf;
 	unsigned long long max_ext_leaf;
 	unsigned long long phys_bits;

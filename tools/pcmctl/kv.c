@@ -406,6 +406,20 @@ int kv_fs(const struct kv *kv, const struct kv_line *l, struct pcm_fs *fs)
 	return 0;
 }
 
+int kv_str(const struct kv *kv, const struct kv_line *l, char *dst, size_t size)
+{
+	if (l->vlen >= size) {
+		char e1[64], e2[128];
+
+		pr_err("%s:%u: %s '%s' is too long (%zu bytes; at most %zu)", kv->t->name, l->line,
+		       kv_esc(l->key, l->klen, e1, sizeof(e1)),
+		       kv_esc(l->val, l->vlen, e2, sizeof(e2)), l->vlen, size - 1);
+		return EXIT_OP;
+	}
+	kv_copy(dst, size, l->val, l->vlen);
+	return 0;
+}
+
 void kv_copy(char *dst, size_t size, const char *v, size_t len)
 {
 	size_t i;
@@ -511,6 +525,14 @@ int kv_json_str(const struct kv_text *t, const json_t *o, const char *key,
 	s = json_string_value(v);
 	if (!s) {
 		pr_err("%s: \"%s\" is not a string", t->name, key);
+		return EXIT_OP;
+	}
+	if (json_string_length(v) >= size) {
+		char e[128];
+
+		pr_err("%s: \"%s\" '%s' is too long (%zu bytes; at most %zu)", t->name, key,
+		       kv_esc(s, json_string_length(v), e, sizeof(e)), json_string_length(v),
+		       size - 1);
 		return EXIT_OP;
 	}
 	kv_copy(dst, size, s, strlen(s));

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,9 +70,16 @@ void profile_free(struct profile *p)
 	p->nhosts = 0;
 }
 
-static int add_host(struct profile *p, const char *name, size_t len)
+/* A pool's host; where: the file (and line) it is named in, for a message */
+static int add_host(struct profile *p, const char *name, size_t len, const char *where)
 {
-	char **nh;
+	char **nh, e[128];
+
+	if (len >= PROFILE_STR) {
+		pr_err("%s: host name '%s' is too long (%zu bytes; at most %d)", where,
+		       kv_esc(name, len, e, sizeof(e)), len, PROFILE_STR - 1);
+		return EXIT_OP;
+	}
 
 	if (!(p->nhosts & (p->nhosts - 1)) || !p->nhosts) {
 		nh = realloc(p->hosts, (p->nhosts ? 2 * p->nhosts : 1) * sizeof(*nh));
@@ -199,12 +207,11 @@ int profile_live(struct profile *p)
 
 /* Text */
 
-static void line_str(struct kv *kv, const char *key, char *dst, size_t size)
+static int line_str(struct kv *kv, const char *key, char *dst, size_t size)
 {
 	const struct kv_line *l = kv_find(kv, key);
 
-	if (l)
-		kv_copy(dst, size, l->val, l->vlen);
+	return l ? kv_str(kv, l, dst, size) : 0;
 }
 
 static int line_num(struct kv *kv, const char *key, unsigned long long *out)
@@ -266,15 +273,15 @@ static int profile_lines(const struct kv_text *t, struct profile *p)
 		kv_free(&kv);
 		return EXIT_OP;
 	}
-	line_str(&kv, "name", p->name, sizeof(p->name));
-	line_str(&kv, "vendor", p->vendor, sizeof(p->vendor));
-	line_str(&kv, "family", p->family, sizeof(p->family));
-	line_str(&kv, "model", p->model, sizeof(p->model));
-	line_str(&kv, "stepping", p->stepping, sizeof(p->stepping));
-	line_str(&kv, "kernel", p->kernel, sizeof(p->kernel));
-	line_str(&kv, "microcode", p->microcode, sizeof(p->microcode));
-	line_str(&kv, "module", p->module, sizeof(p->module));
-	ret = read_limits(&kv, p) || line_fs(&kv, "features", &p->features) ||
+	ret = line_str(&kv, "name", p->name, sizeof(p->name)) ||
+	      line_str(&kv, "vendor", p->vendor, sizeof(p->vendor)) ||
+	      line_str(&kv, "family", p->family, sizeof(p->family)) ||
+	      line_str(&kv, "model", p->model, sizeof(p->model)) ||
+	      line_str(&kv, "stepping", p->stepping, sizeof(p->stepping)) ||
+	      line_str(&kv, "kernel", p->kernel, sizeof(p->kernel)) ||
+	      line_str(&kv, "microcode", p->microcode, sizeof(p->microcode)) ||
+	      line_str(&kv, "module", p->module, sizeof(p->module)) ||
+	      read_limits(&kv, p) || line_fs(&kv, "features", &p->features) ||
 	      line_fs(&kv, "withheld", &p->withheld) || read_msrs(&kv, p);
 	l = kv_find(&kv, "tsc_khz");
 	if (!ret && l && !(l->vlen == 1 && *l->val == '-'))
@@ -294,10 +301,13 @@ static int profile_lines(const struct kv_text *t, struct profile *p)
 }
 
 /* "h1 h2 h3", or "N (FIRST ... LAST)" for a long list */
-static int read_hosts(const struct kv_line *l, struct profile *p)
+static int read_hosts(const struct kv *kv, const struct kv_line *l, struct profile *p)
 {
 	const char *s = l->val, *end = l->val + l->vlen;
+	char where[PATH_MAX + 16];
 	const char *e;
+
+	snprintf(where, sizeof(where), "%s:%u", kv->t->name, l->line);
 
 	e = isdigit((unsigned char)*s) ? memchr(s, ' ', l->vlen) : NULL;
 	if (e && e + 2 < end && e[1] == '(' && end[-1] == ')' &&
@@ -306,10 +316,10 @@ static int read_hosts(const struct kv_line *l, struct profile *p)
 		p->hosts_total = strtoull(s, NULL, 10);
 		/* the count stands for them; keep the two names given */
 		s = e + 2;
-		if (add_host(p, s, strcspn(s, " ")))
+		if (add_host(p, s, strcspn(s, " "), where))
 			return EXIT_OP;
 		s = memmem(s, end - s, " ... ", 5) + 5;
-		if (add_host(p, s, end - 1 - s))
+		if (add_host(p, s, end - 1 - s, where))
 			return EXIT_OP;
 		return 0;
 	}
@@ -321,7 +331,7 @@ static int read_hosts(const struct kv_line *l, struct profile *p)
 		len = strcspn(s, " \t");
 		if (s + len > end)
 			len = end - s;
-		if (len && add_host(p, s, len))
+		if (len && add_host(p, s, len, where))
 			return EXIT_OP;
 		s += len;
 	}
@@ -346,8 +356,8 @@ static int pool_lines(const struct kv_text *t, struct profile *p)
 		return EXIT_OP;
 	}
 	p->is_pool = true;
-	line_str(&kv, "vendor", p->vendor, sizeof(p->vendor));
-	ret = read_limits(&kv, p) || line_fs(&kv, "baseline", &p->features) ||
+	ret = line_str(&kv, "vendor", p->vendor, sizeof(p->vendor)) ||
+	      read_limits(&kv, p) || line_fs(&kv, "baseline", &p->features) ||
 	      read_msrs(&kv, p);
 	/* a pool's hosts give what its baseline, scrub and inverted list */
 	if (!ret && !line_fs(&kv, "scrub", &extra))
@@ -360,7 +370,7 @@ static int pool_lines(const struct kv_text *t, struct profile *p)
 		ret = EXIT_OP;
 	l = kv_find(&kv, "hosts");
 	if (!ret && l)
-		ret = read_hosts(l, p);
+		ret = read_hosts(&kv, l, p);
 	kv_free(&kv);
 	return ret ? EXIT_OP : 0;
 }
@@ -436,7 +446,7 @@ static int json_pool(const struct kv_text *t, const json_t *doc, struct profile 
 			pr_err("%s: \"hosts\"[%zu] is not a string", t->name, i);
 			return EXIT_OP;
 		}
-		if (add_host(p, s, strlen(s)))
+		if (add_host(p, s, strlen(s), t->name))
 			return EXIT_OP;
 	}
 	p->hosts_total = p->nhosts;

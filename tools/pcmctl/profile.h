@@ -13,7 +13,7 @@
 #include "kv.h"
 #include "pcm_model.h"
 
-#define PROFILE_STR	64	/* a host name: HOST_NAME_MAX */
+#define PROFILE_STR	65	/* a host name: HOST_NAME_MAX + 1 */
 
 /*
  * The strings are as long as what they hold can be (longer is cut): a

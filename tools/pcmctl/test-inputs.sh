@@ -267,6 +267,26 @@ run check "$tmp/id" --host "$tmp/id" --baseline $'sse\nnope'
 check "... and a --baseline list with one: every line of stderr is pcmctl's" \
 	eval '[ "$rc" = 2 ] && ! grep -qv -e "^pcmctl" -e "^usage: " -e "^   or: " -e "^Try " <<<"$err"'
 
+# A value longer than its field is refused and named, not cut short.
+long=$(printf 'k%.0s' $(seq 1 80))
+sed "s/^kernel: .*/kernel: 6.12.0-$long/" "$P/skylakexeon" >"$tmp/longk"
+run baseline "$tmp/longk"
+expect "a profile's kernel of 87 bytes: refused, named" 1 "^$" \
+	"longk:[0-9]+: kernel '6\.12\.0-kkk.*' is too long \(87 bytes; at most 71\)"
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); d["vendor"] = "GenuineIntelGenuineIntel"
+json.dump(d, open(sys.argv[2], "w"))' "$P/skylakexeon.json" "$tmp/longv.json"
+run baseline "$tmp/longv.json"
+expect "... a JSON profile's vendor of 24 bytes too" 1 "^$" \
+	"longv.json: \"vendor\" 'GenuineIntelGenuineIntel' is too long \(24 bytes; at most 15\)"
+"$PCMCTL" baseline "$P/skylakexeon" "$P/icx_04" | sed "s/^hosts: .*/hosts: skylakexeon h$long/" >"$tmp/longh.pool"
+run baseline --current "$tmp/longh.pool" --add "$P/haswellep_00"
+expect "... and a pool's host name of 81 bytes" 1 "^$" \
+	"longh.pool:2: host name 'hkkk.*' is too long \(81 bytes; at most 64\)"
+sed "s/^name: .*/name: h$(printf 'n%.0s' $(seq 1 63))/" "$P/skylakexeon" >"$tmp/name64"
+run baseline "$tmp/name64"
+expect "... a host name of 64 bytes (HOST_NAME_MAX) is read" 0 "^hosts: hn{63}$"
+
 # Hosts that each withhold something else make a group each: the text shows
 # the 16 largest groups and counts the others.  h01..h20 withhold one feature
 # each (20 groups of one), h21..h40 nothing (one group of 20).

@@ -11,7 +11,6 @@
 #include "pcmctl.h"
 #include "identity.h"
 #include "kernel.h"
-#include "kv.h"
 #include "out.h"
 #include "pool.h"
 #include "profile.h"
@@ -177,13 +176,9 @@ int cmd_check(const struct pcmctl_cmd *c, int argc, char **argv)
 	pcm_fs_zero(&baseline);
 	if (baseline_arg) {
 		ret = profile_baseline(baseline_arg, true, &baseline, &is_pool);
-		if (ret == EXIT_USAGE) {
-			char e[128];
-
-			/* a list typed on the command line may hold anything */
+		if (ret == EXIT_USAGE)
 			return cmd_usage(c, "--baseline '%s': neither a file nor a feature list",
-					 kv_esc(baseline_arg, strlen(baseline_arg), e, sizeof(e)));
-		}
+					 baseline_arg);
 		if (ret)
 			return ret;
 	} else if (vm.mode == PCM_KVM_MODE_BASELINE) {

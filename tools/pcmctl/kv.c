@@ -369,13 +369,10 @@ static bool parse_ull(const char *s, size_t n, unsigned long long *out)
 
 int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out)
 {
-	char buf[32], e[128];
+	char e[128];
 
-	/*
-	 * Decimal, or hex with 0x: strtoull(, 0) alone would take "-1", "+1"
-	 * and octal "010".
-	 */
-	if (l->vlen && l->vlen < sizeof(buf) && isdigit((unsigned char)*l->val) &&
+	/* Decimal, or hex with 0x, and nothing else: no "-1", "+1" or octal "010". */
+	if (l->vlen && l->vlen < 32 && isdigit((unsigned char)*l->val) &&
 	    parse_ull(l->val, l->vlen, out))
 		return 0;
 	pr_err("%s:%u: bad number '%s' for %.*s (decimal, or hex with 0x)", kv->t->name,

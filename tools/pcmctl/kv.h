@@ -74,9 +74,9 @@ bool kv_is(const struct kv_line *l, const char *key);
 /* Values; each 0, or EXIT_OP after a message naming file:line. */
 int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out);
 int kv_fs(const struct kv *kv, const struct kv_line *l, struct pcm_fs *fs); /* "-": none */
-/* A one-line value: printable ASCII, others as '_', "-" if empty. */
 /* l's value into dst[size]; EXIT_OP, naming it, when it does not fit */
 int kv_str(const struct kv *kv, const struct kv_line *l, char *dst, size_t size);
+/* A one-line value: printable ASCII, others as '_', "-" if empty. */
 void kv_copy(char *dst, size_t size, const char *v, size_t len);
 
 /*

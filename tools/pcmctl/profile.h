@@ -16,8 +16,9 @@
 #define PROFILE_STR	65	/* a host name: HOST_NAME_MAX + 1 */
 
 /*
- * The strings are as long as what they hold can be (longer is cut): a
- * pool keeps 10,000 of these, and each page of them costs a fault.
+ * The strings are as long as what they hold can be (a longer value in a
+ * file is refused): a pool keeps 10,000 of these, and each page of them
+ * costs a fault.
  */
 struct profile {
 	char name[PROFILE_STR];

@@ -171,13 +171,22 @@ static int pool_members(struct profile *h, size_t *n, struct profile *cur,
 			return EXIT_OP;
 		}
 	}
-	for (i = members; i < *n; i++) {
-		if (in_hosts(cur, h[i].name)) {
+	for (i = 0; i < *n; i++) {
+		if (i >= members && in_hosts(cur, h[i].name)) {
 			pr_err("--add %s: already a host of %s", h[i].name, a->current);
 			return EXIT_OP;
 		}
+		/* a profile of a new host without --add would join unannounced */
+		if (i < members && !in_hosts(cur, h[i].name)) {
+			pr_err("%s: not a host of %s (a new host needs --add)", h[i].name,
+			       a->current);
+			return EXIT_OP;
+		}
 	}
-	/* The current hosts that stay and have no profile here. */
+	/*
+	 * The current hosts that stay and have no profile here; cur->hosts
+	 * keeps only them, as the pool file stands for them alone.
+	 */
 	for (j = 0; j < cur->nhosts; j++) {
 		bool have = false, gone = false;
 
@@ -185,15 +194,18 @@ static int pool_members(struct profile *h, size_t *n, struct profile *cur,
 			gone |= !strcmp(a->removed[r], cur->hosts[j]);
 		for (i = 0; i < members; i++)
 			have |= !strcmp(h[i].name, cur->hosts[j]);
-		if (!have && !gone) {
-			if (ml + strlen(cur->hosts[j]) + 8 < sizeof(missing))
-				ml += snprintf(missing + ml, sizeof(missing) - ml, " %s",
-					       cur->hosts[j]);
-			else if (ml + 5 < sizeof(missing) && !strstr(missing, " ..."))
-				ml += snprintf(missing + ml, sizeof(missing) - ml, " ...");
-			nmissing++;
+		if (have || gone) {
+			free(cur->hosts[j]);
+			continue;
 		}
+		if (ml + strlen(cur->hosts[j]) + 8 < sizeof(missing))
+			ml += snprintf(missing + ml, sizeof(missing) - ml, " %s", cur->hosts[j]);
+		else if (ml + 5 < sizeof(missing) && !strstr(missing, " ..."))
+			ml += snprintf(missing + ml, sizeof(missing) - ml, " ...");
+		cur->hosts[nmissing++] = cur->hosts[j];
 	}
+	cur->nhosts = nmissing;
+	cur->hosts_total = nmissing;
 	if (nmissing && a->nremoved) {
 		pr_err("removing a host needs the profiles of the hosts that stay (%zu); missing:%s",
 		       nmissing, missing);
@@ -225,7 +237,7 @@ static int pool_members(struct profile *h, size_t *n, struct profile *cur,
 		/* The pool file stands for the hosts without a profile. */
 		memmove(h + 1, h, *n * sizeof(*h));
 		h[0] = *cur;
-		snprintf(h[0].name, sizeof(h[0].name), "current-pool");
+		snprintf(h[0].name, sizeof(h[0].name), "%s", cur->hosts[0]);
 		(*n)++;
 	}
 	if (!*n) {
@@ -445,8 +457,12 @@ static json_t *pool_doc(const struct profile *h, size_t n, const struct pool *pl
 		o = out_obj();
 		for (i = 0; i < n && n > 1; i++) {
 			struct pcm_fs gain, without;
-			json_t *r = out_obj();
+			json_t *r;
 
+			/* retiring several hosts known only together is no one host's retire */
+			if (h[i].is_pool && h[i].nhosts != 1)
+				continue;
+			r = out_obj();
 			pool_retire_gain(ex, i, &gain);
 			pcm_fs_or(&without, &pl->hw, &gain);
 			out_set_fs(r, "gains", &gain);

@@ -584,7 +584,7 @@ vms = [{"id": "101-11", "pid": 101, "mode": "baseline", "identity": open(sys.arg
        {"id": "103-11", "pid": 103, "identity": None}]
 json.dump({"format": "pcm_kvm.vms/1", "vms": vms}, open(sys.argv[3], "w"), indent=2)
 ' "$id/vm-a" "$id/vm-b" "$tmp/haswell.vms.json"
-	pair pool 0 "--current --add, the pool's profiles absent (current-pool)" \
+	pair pool 0 "--current --add, the pool's profiles absent" \
 		baseline --json --current "$tmp/hs.pool" --add "$prof/sandybridgeep"
 	pair pool 0 "--current --add --explain, the pool's profiles absent" \
 		baseline --json --explain --current "$tmp/hs.pool" --add "$prof/sandybridgeep"

@@ -1222,6 +1222,17 @@ else
 	run baseline --current "$tmp/hs.pool" --add "$prof/skylakexeon"
 	expect "--add of a host already in the pool: refused" 1 "^$" \
 		"--add skylakexeon: already a host of"
+	run baseline --current "$tmp/hss.pool" --add "$prof/icx_04" "$prof/cascadelakesp"
+	expect "a profile of a host not in the pool, without --add: refused, named" 1 "^$" \
+		"cascadelakesp: not a host of .* \(a new host needs --add\)$"
+	run baseline --explain --current "$tmp/hss.pool" --add "$prof/icx_04" "$prof/haswellep_00"
+	expect "--add with the profile of one current host: each host named once" 0 \
+		"^hosts: skylakexeon sandybridgeep haswellep_00 icx_04$"
+	check "... retire names hosts, not the pool file (which stands for two)" \
+		eval '[ "$(grep "^retire " <<<"$out" | cut -d: -f1 | tr "\n" " ")" = "retire haswellep_00 retire icx_04 " ]'
+	run baseline --explain --current "$tmp/hs.pool" --add "$prof/sandybridgeep" "$prof/haswellep_00"
+	check "... a pool file that stands for one host: retire names that host" \
+		eval 'grep -q "^retire skylakexeon: gains " <<<"$out" && ! grep -q "current-pool" <<<"$out"'
 	run baseline --add "$prof/sandybridgeep" "$prof/haswellep_00"
 	expect "--add without --current: usage error" 2 "^$" "need --current"
 	run baseline --current "$prof/haswellep_00" --add "$prof/sandybridgeep"

@@ -185,12 +185,12 @@ pcm_skip_allowed() {
 }
 
 # pcm_failed_cases LOG: each "not ok" line of LOG with the "#" lines that
-# follow it (at most 12 each, 60 in all): why a case failed, for an output
+# follow it (at most 20 each, 80 in all): why a case failed, for an output
 # that keeps nothing else (CI).
 pcm_failed_cases() {
-	awk '/^not ok/ { n = 12; print; next }
+	awk '/^not ok/ { n = 20; print; next }
 	     n > 0 && /^#/ { n--; print; next }
-	     { n = 0 }' "$1" | head -n 60
+	     { n = 0 }' "$1" | head -n 80
 }
 
 # pcm_count STAGE LOG EXIT -> "passed failed skipped"; unexpected skips are

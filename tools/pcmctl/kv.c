@@ -38,93 +38,156 @@ const char *kv_esc(const char *s, size_t n, char *out, size_t size)
 	return out;
 }
 
-static int read_fd(int fd, char **out, size_t *outlen)
+int kv_stream_open(const char *path, const char *what, struct kv_stream *s)
 {
+	bool in = !strcmp(path, "-");
 	struct stat st;
-	/*
-	 * A regular file in one read: a pool is 10,000 of them.  Files whose
-	 * size says nothing (sysfs, pipes) are read to their end.
-	 */
-	bool sized = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-		     st.st_size < KV_TEXT_MAX;
-	size_t len = 0, cap = sized ? (size_t)st.st_size + 1 : 8192;
-	char *buf = malloc(cap), *nb;
 
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			if (cap > KV_TEXT_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -errno;
-		}
-		if (!n)
-			break;
-		len += n;
-		if (sized && len == (size_t)st.st_size)
-			break;
+	memset(s, 0, sizeof(*s));
+	s->what = what;
+	s->t.name = in ? "<stdin>" : path;
+	s->fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		pr_err("%s: %s", s->t.name, strerror(errno));
+		return EXIT_OP;
 	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
+	s->sized = !fstat(s->fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0;
+	s->size = s->sized ? (size_t)st.st_size : 0;
+	s->cap = s->sized && s->size < KV_PIECE ? s->size + 1 : s->sized ? KV_PIECE : 8192;
+	s->t.buf = malloc(s->cap);
+	if (!s->t.buf) {
+		pr_err("out of memory");
+		kv_stream_close(s);
+		return EXIT_OP;
+	}
+	s->t.buf[0] = '\0';
+	return kv_stream_more(s, 0);
+}
+
+unsigned int kv_lines_in(const char *b, size_t n)
+{
+	const char *end = b + n;
+	unsigned int lines = 0;
+
+	while ((b = memchr(b, '\n', end - b))) {
+		lines++;
+		b++;
+	}
+	return lines;
+}
+
+/*
+ * CRLF -> LF in what was read since the last call, the same for every kind
+ * of file.  A CR at the end of the text waits for the next read (its LF may
+ * come with it) unless the file has ended.
+ */
+static void kv_crlf(struct kv_stream *s)
+{
+	char *b = s->t.buf;
+	size_t i = s->done, o = s->done, end = s->t.len;
+
+	if (!memchr(b + i, '\r', end - i)) {
+		s->done = end;
+		return;
+	}
+	for (; i < end; i++) {
+		if (b[i] == '\r' && i + 1 == end && !s->eof)
+			break;
+		if (b[i] != '\r' || b[i + 1] != '\n')
+			b[o++] = b[i];
+	}
+	s->done = o;
+	if (i < end)
+		b[o++] = '\r';
+	s->t.len = o;
+	b[o] = '\0';
+}
+
+int kv_stream_more(struct kv_stream *s, size_t used)
+{
+	char *b = s->t.buf, *nb, *nul;
+	size_t want;
+	ssize_t n;
+
+	if (used) {
+		s->t.line0 += kv_lines_in(b, used);
+		s->t.len -= used;
+		s->done = s->done > used ? s->done - used : 0;
+		memmove(b, b + used, s->t.len + 1);
+	}
+	if (s->eof)
+		return 0;
+	if (s->t.len + 1 >= s->cap) {
+		if (s->cap > KV_TEXT_MAX) {
+			pr_err("%s: too large", s->t.name);
+			return EXIT_OP;
+		}
+		nb = realloc(b, 2 * s->cap);
+		if (!nb) {
+			pr_err("out of memory");
+			return EXIT_OP;
+		}
+		s->t.buf = b = nb;
+		s->cap *= 2;
+	}
+	want = s->cap - 1 - s->t.len;
+	do
+		n = read(s->fd, b + s->t.len, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		pr_err("%s: %s", s->t.name, strerror(errno));
+		return EXIT_OP;
+	}
+	s->read += n;
+	/* a regular file is at its end when its size is read: no read of 0 */
+	s->eof = !n || (s->sized && s->read == s->size);
+	/* a NUL is no text */
+	nul = memchr(b + s->t.len, '\0', n);
+	if (nul) {
+		pr_err("%s:%u: NUL byte: not a %s", s->t.name,
+		       s->t.line0 + kv_lines_in(b, nul - b) + 1, s->what);
+		return EXIT_OP;
+	}
+	s->t.len += n;
+	b[s->t.len] = '\0';
+	kv_crlf(s);
 	return 0;
+}
+
+int kv_stream_all(struct kv_stream *s)
+{
+	int ret = 0;
+
+	while (!ret && !s->eof)
+		ret = kv_stream_more(s, 0);
+	return ret;
+}
+
+void kv_stream_close(struct kv_stream *s)
+{
+	if (s->fd > STDIN_FILENO)
+		close(s->fd);
+	s->fd = -1;
+	kv_text_free(&s->t);
 }
 
 int kv_slurp(const char *path, const char *what, struct kv_text *t)
 {
-	bool in = !strcmp(path, "-");
-	size_t i, o;
-	int fd, ret;
+	struct kv_stream s;
+	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->name = in ? "<stdin>" : path;
-	fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pr_err("%s: %s", t->name, strerror(errno));
-		return EXIT_OP;
-	}
-	ret = read_fd(fd, &t->buf, &t->len);
-	if (!in)
-		close(fd);
+	ret = kv_stream_open(path, what, &s);
+	if (!ret)
+		ret = kv_stream_all(&s);
 	if (ret) {
-		pr_err("%s: %s", t->name, ret == -EFBIG ? "too large" : strerror(-ret));
-		return EXIT_OP;
+		kv_stream_close(&s);
+		memset(t, 0, sizeof(*t));
+		t->name = s.t.name;
+		return ret;
 	}
-	/* a NUL is no text */
-	if (strlen(t->buf) != t->len) {
-		size_t line = 1;
-
-		for (i = 0; t->buf[i]; i++)
-			line += t->buf[i] == '\n';
-		pr_err("%s:%zu: NUL byte: not a %s", t->name, line, what);
-		kv_text_free(t);
-		return EXIT_OP;
-	}
-	/* CRLF -> LF, the same for every kind of file */
-	if (!memchr(t->buf, '\r', t->len))
-		return 0;
-	for (i = o = 0; i < t->len; i++)
-		if (t->buf[i] != '\r' || t->buf[i + 1] != '\n')
-			t->buf[o++] = t->buf[i];
-	t->buf[o] = '\0';
-	t->len = o;
+	if (s.fd > STDIN_FILENO)
+		close(s.fd);
+	*t = s.t;
 	return 0;
 }
 

@@ -2,8 +2,9 @@
 /*
  * Reading pcmctl's inputs: one reader for profiles, pools and identities.
  *
- * A file ("-": standard input) is read whole; a NUL byte refuses it and
- * CRLF line ends become LF, for every kind alike.  Its content says what
+ * A file ("-": standard input) is read whole, or a fleet file of profiles
+ * a piece at a time; a NUL byte refuses it and CRLF line ends become LF,
+ * for every kind alike.  Its content says what
  * it is: a JSON document (its "format" names the kind), a raw CPUID dump,
  * or "key: value" lines.  Lines are checked against the kind's keys: an
  * unknown key, a repeated key or a line without a colon is refused with
@@ -33,6 +34,39 @@ struct kv_text {
  */
 int kv_slurp(const char *path, const char *what, struct kv_text *t);
 void kv_text_free(struct kv_text *t);
+
+/*
+ * The same a piece at a time, for a fleet file: 10,000 profiles in one
+ * file are 9 MiB, whose pages, each first touched, would cost more than
+ * reading them.  t holds what was read and not yet given up (t.line0: the
+ * lines before it).
+ */
+/*
+ * A regular file smaller than this is read in one read (a pool is 10,000
+ * of them); a larger one, or one whose size says nothing, a piece of this
+ * size at a time.
+ */
+#define KV_PIECE	(256U << 10)
+
+struct kv_stream {
+	struct kv_text t;
+	const char *what;
+	int fd;
+	bool sized;		/* a regular file of size bytes */
+	bool eof;
+	size_t size, read, cap;
+	size_t done;		/* t.buf[0..done): CRLF made LF */
+};
+
+/* Open path and read its first piece: 0, or EXIT_OP after a message. */
+int kv_stream_open(const char *path, const char *what, struct kv_stream *s);
+/* Give up the first used bytes of s->t, read the next piece (none at eof). */
+int kv_stream_more(struct kv_stream *s, size_t used);
+/* Read the rest. */
+int kv_stream_all(struct kv_stream *s);
+void kv_stream_close(struct kv_stream *s);
+/* The lines (LFs) in b[0..n). */
+unsigned int kv_lines_in(const char *b, size_t n);
 
 enum kv_kind { KV_EMPTY, KV_JSON, KV_CPUID, KV_LINES };
 enum kv_kind kv_sniff(const struct kv_text *t);

@@ -596,46 +596,69 @@ static int json_hosts(const struct kv_text *t, const char *path, struct profile 
 
 int profile_read_hosts(const char *path, struct profile **h, size_t *n, size_t *cap)
 {
+	static const char vline[] = "\npcm_kvm_profile:";
+	unsigned int lines = 0;	/* in st.t.buf[0..pos) */
+	struct kv_stream st;
 	enum kv_kind kind;
-	struct kv_text t;
-	struct profile *p;
-	char *s, *next;
+	size_t pos = 0;		/* where the next profile starts */
 	int ret;
 
-	ret = kv_slurp(path, "host profile", &t);
+	ret = kv_stream_open(path, "host profile", &st);
 	if (ret)
-		return ret;
-	kind = kv_sniff(&t);
-	if (kind == KV_JSON) {
-		ret = json_hosts(&t, path, h, n, cap);
-		kv_text_free(&t);
-		return ret;
+		goto out;
+	/*
+	 * Text profiles, each from its version line (a fleet file), are read a
+	 * piece at a time; anything else whole.
+	 */
+	kind = kv_sniff(&st.t);
+	if (kind != KV_LINES ||
+	    strncmp(st.t.buf + strspn(st.t.buf, " \t\n"), vline + 1, sizeof(vline) - 2)) {
+		ret = kv_stream_all(&st);
+		if (ret)
+			goto out;
+		kind = kv_sniff(&st.t);
+		if (kind == KV_JSON) {
+			ret = json_hosts(&st.t, path, h, n, cap);
+			goto out;
+		}
 	}
-	/* text: each profile from its version line; a dump or a single profile as it is */
-	s = t.buf;
-	do {
-		struct kv_text one = t;
+	/* a dump or a single profile as it is */
+	for (;;) {
+		char *s = st.t.buf + pos, *next = NULL;
+		struct kv_text one = st.t;
+		struct profile *p;
+		size_t len;
 
-		next = kind == KV_LINES ? strstr(s + 1, "\npcm_kvm_profile:") : NULL;
+		if (kind == KV_LINES && *s)
+			next = strstr(s + 1, vline);
+		if (!next && !st.eof) {
+			/* this profile may go on in the next piece */
+			ret = kv_stream_more(&st, pos);
+			if (ret)
+				break;
+			pos = 0;
+			lines = 0;
+			continue;
+		}
+		len = next ? (size_t)(next - s) : st.t.len - pos;
 		if (next)
-			*next++ = '\0';
+			*next = '\0';
 		one.buf = s;
-		one.len = next ? (size_t)(next - 1 - s) : t.len - (s - t.buf);
+		one.len = len;
+		one.line0 = st.t.line0 + lines;
 		p = next_host(h, n, cap);
 		ret = p ? profile_parse(&one, path, PROFILE_HOST, p) : EXIT_OP;
-		if (!ret)
-			(*n)++;
-		if (next) {
-			/* the lines of this profile, for the next one's messages */
-			while ((s = memchr(s, '\n', next - s))) {
-				t.line0++;
-				s++;
-			}
-			t.line0++;	/* the newline the NUL replaced */
-		}
-		s = next;
-	} while (!ret && s);
-	kv_text_free(&t);
+		if (ret)
+			break;
+		(*n)++;
+		if (!next)
+			break;
+		*next = '\n';	/* the text as read, for the lines given up */
+		lines += kv_lines_in(s, len + 1);
+		pos += len + 1;
+	}
+out:
+	kv_stream_close(&st);
 	return ret;
 }
 

@@ -239,6 +239,41 @@ expect "... a host twice in it: refused" 1 "^$" "host zen given twice"
 run baseline --current "$tmp/si.pool" --add "$tmp/fleet.txt"
 expect "--add of a file of several hosts: each added, named" 1 "^$" "--add skylakexeon: already a host"
 
+# A fleet file larger than what pcmctl reads at a time (256 KiB): 600 hosts,
+# each also in a file of its own.
+mkdir -p "$tmp/big"
+awk -v dir="$tmp/big" '{ l[NR] = $0 } END {
+	for (r = 0; r < 200; r++)
+		for (i = 1; i <= NR; i++) {
+			if (l[i] ~ /^pcm_kvm_profile:/) {
+				if (f)
+					close(f)
+				f = sprintf("%s/h%03d", dir, ++k)
+			}
+			s = l[i]
+			if (s ~ /^name: /)
+				s = sprintf("name: h%03d", k)
+			print s >f
+			print s >(dir ".fleet")
+		}
+}' "$tmp/fleet.txt"
+run baseline "$tmp"/big/h*
+files=$out
+run baseline "$tmp/big.fleet"
+check "a fleet file of 600 hosts ($(wc -c <"$tmp/big.fleet") bytes, read in pieces): the pool of their 600 files" \
+	eval '[ "$rc" = 0 ] && [ -n "$out" ] && [ "$out" = "$files" ] && grep -q "^hosts: 600 (h001 ... h600)$" <<<"$out"'
+sed 's/$/\r/' "$tmp/big.fleet" >"$tmp/big.crlf"
+run baseline "$tmp/big.crlf"
+check "... with CRLF line ends: the same pool" eval '[ "$rc" = 0 ] && [ "$out" = "$files" ]'
+out=$(cat "$tmp/big.fleet" | "$PCMCTL" baseline - 2>"$tmp/stderr")
+rc=$? err=$(<"$tmp/stderr")
+check "... through a pipe: the same pool" eval '[ "$rc" = 0 ] && [ "$out" = "$files" ]'
+bad=$(grep -n '^phys_bits:' "$tmp/big.fleet" | sed -n '550s/:.*//p')
+sed "${bad}s/.*/phys_bits: lots/" "$tmp/big.crlf" >"$tmp/big.bad"
+run baseline "$tmp/big.bad"
+expect "... a bad line in its 550th host, in CRLF: named by its line in the file ($bad)" 1 "^$" \
+	"big.bad:$bad: bad number 'lots' for phys_bits"
+
 # ---------------------------------------------------------------------------
 # A long pool: the text summarises, the JSON lists
 

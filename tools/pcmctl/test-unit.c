@@ -792,6 +792,79 @@ static void test_kv_slurp(void)
 	refused(ret, "/nonexistent/x.profile: No such file", "kv_slurp: a missing file, named");
 }
 
+/*
+ * A file larger than a piece: its first read ends KV_PIECE - 1 bytes in.
+ * Lines of 63 'x' and a LF up to that end, then at_end[0..tail) from its last byte.
+ */
+static char *big_text(const char *at_end, size_t tail, size_t *len)
+{
+	size_t n = KV_PIECE - 1, i;
+	char *b = malloc(n + tail + 16);
+
+	if (!b)
+		abort();
+	for (i = 0; i < n; i++)
+		b[i] = (i % 64 == 63) ? '\n' : 'x';
+	/* the last bytes of the first piece are the start of at_end */
+	memcpy(b + n - 1, at_end, tail);
+	*len = n - 1 + tail;
+	return b;
+}
+
+static void test_kv_pieces(void)
+{
+	static const char crlf2[] = "\r\nname: a\r\n", cr[] = "\rname: a\n";
+	static const char nul2[] = "\nnext\nfeatures: fpu\0 sse\n", last[] = "\nlast\n";
+	size_t len, lines = (KV_PIECE - 2) / 64;
+	struct kv_stream st;
+	struct kv_text t;
+	const char *path;
+	char msg[128];
+	char *b;
+	int ret;
+
+	/* the CR of a CRLF the last byte of the first read, its LF the next */
+	b = big_text(crlf2, sizeof(crlf2) - 1, &len);
+	path = write_file("big-crlf", b, len);
+	free(b);
+	ret = kv_slurp(path, "profile", &t);
+	if (accepted(ret, "kv_slurp: a CRLF across two reads")) {
+		ok(t.len == len - 2 && t.len == strlen(t.buf) && !strchr(t.buf, '\r') &&
+		   !strcmp(t.buf + t.len - 9, "\nname: a\n"),
+		   "kv_slurp: ... becomes LF, as within one read");
+		kv_text_free(&t);
+	}
+	b = big_text(cr, sizeof(cr) - 1, &len);
+	path = write_file("big-cr", b, len);
+	free(b);
+	ret = kv_slurp(path, "profile", &t);
+	if (accepted(ret, "kv_slurp: a lone CR at the end of a read")) {
+		ok(t.len == len && !strcmp(t.buf + t.len - 9, "\rname: a\n"),
+		   "kv_slurp: ... stays");
+		kv_text_free(&t);
+	}
+	b = big_text(nul2, sizeof(nul2) - 1, &len);
+	path = write_file("big-nul", b, len);
+	free(b);
+	ret = kv_slurp(path, "profile", &t);
+	snprintf(msg, sizeof(msg), "big-nul:%zu: NUL byte: not a profile", lines + 3);
+	refused(ret, msg, "kv_slurp: a NUL in the second read, its line in the file named");
+
+	/* what the reader gives up is counted in line0, and not kept */
+	b = big_text(last, sizeof(last) - 1, &len);
+	path = write_file("big-lines", b, len);
+	free(b);
+	ret = kv_stream_open(path, "profile", &st);
+	if (accepted(ret, "kv_stream_open: a file larger than a piece")) {
+		ok(!st.eof && st.t.len == KV_PIECE - 1, "kv_stream_open: the first piece only");
+		ret = kv_stream_more(&st, 64 * 3);
+		ok(!ret && st.eof && st.t.line0 == 3 && st.t.len == len - 64 * 3 &&
+		   !strcmp(st.t.buf + st.t.len - 6, "\nlast\n"),
+		   "kv_stream_more: three lines given up, the rest read");
+		kv_stream_close(&st);
+	}
+}
+
 static void test_kv_sniff(void)
 {
 	static const struct {
@@ -1408,6 +1481,7 @@ int main(void)
 	test_pool_explain_random();
 	test_pool_destination();
 	test_kv_slurp();
+	test_kv_pieces();
 	test_kv_sniff();
 	test_kv_lines();
 	test_kv_num();

@@ -109,48 +109,46 @@ size_t pool_main_vendor(const struct profile *h, size_t n, size_t *count)
 	return ret;
 }
 
-/* By name, then by index: equal names in the order they were given. */
-static int name_cmp(const void *a, const void *b, void *arg)
+static u32 name_hash(const char *s)
 {
-	const struct profile *h = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(h[i].name, h[j].name);
+	u32 h = 2166136261U;	/* FNV-1a */
 
-	return c ? c : i < j ? -1 : i > j;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619U;
+	return h;
 }
 
 bool pool_duplicate(const struct profile *h, size_t n, size_t *a, size_t *b)
 {
-	size_t *idx = malloc((n ? n : 1) * sizeof(*idx)), i;
-	bool dup = false;
+	size_t slots = 2, i, k, *slot;
 
-	if (!idx) {
+	while (slots < 2 * n)
+		slots *= 2;
+	slot = calloc(slots, sizeof(*slot));	/* host index + 1; 0: empty */
+	if (!slot) {
 		/* quadratic, but right */
-		for (*a = 0; *a < n; (*a)++)
-			for (*b = *a + 1; *b < n; (*b)++)
+		for (*b = 1; *b < n; (*b)++)
+			for (*a = 0; *a < *b; (*a)++)
 				if (!strcmp(h[*a].name, h[*b].name))
 					return true;
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	qsort_r(idx, n, sizeof(*idx), name_cmp, (void *)h);
-	/*
-	 * The host given twice first: of each name's first two places, the
-	 * pair whose second comes earliest (the quadratic search's answer).
-	 */
-	for (i = 1; i < n; i++) {
-		if (strcmp(h[idx[i - 1]].name, h[idx[i]].name) ||
-		    (i > 1 && !strcmp(h[idx[i - 2]].name, h[idx[i]].name)))
-			continue;
-		if (!dup || idx[i] < *b) {
-			*a = idx[i - 1];
-			*b = idx[i];
-			dup = true;
+	/* the host given twice first: the pair whose second comes earliest */
+	for (i = 0; i < n; i++) {
+		for (k = name_hash(h[i].name) & (slots - 1);
+		     slot[k] && strcmp(h[slot[k] - 1].name, h[i].name);
+		     k = (k + 1) & (slots - 1))
+			;
+		if (slot[k]) {
+			*a = slot[k] - 1;
+			*b = i;
+			free(slot);
+			return true;
 		}
+		slot[k] = i + 1;
 	}
-	free(idx);
-	return dup;
+	free(slot);
+	return false;
 }
 
 void pool_explain(const struct pcm_fs *hw, size_t n, const struct pool *pl,

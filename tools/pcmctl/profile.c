@@ -46,17 +46,13 @@ static const struct kv_format pool_format = {
 
 void profile_init(struct profile *p)
 {
-	memset(p, 0, sizeof(*p));
 	/* "-": unknown, in the text as in a profile made from a dump */
-	kv_copy(p->name, sizeof(p->name), "", 0);
-	kv_copy(p->vendor, sizeof(p->vendor), "", 0);
-	kv_copy(p->family, sizeof(p->family), "", 0);
-	kv_copy(p->model, sizeof(p->model), "", 0);
-	kv_copy(p->stepping, sizeof(p->stepping), "", 0);
-	kv_copy(p->kernel, sizeof(p->kernel), "", 0);
-	kv_copy(p->microcode, sizeof(p->microcode), "", 0);
-	kv_copy(p->module, sizeof(p->module), "", 0);
-	p->tsc_scaling = -1;
+	static const struct profile blank = {
+		.name = "-", .vendor = "-", .family = "-", .model = "-", .stepping = "-",
+		.kernel = "-", .microcode = "-", .module = "-", .tsc_scaling = -1,
+	};
+
+	*p = blank;
 }
 
 void profile_free(struct profile *p)

@@ -402,6 +402,9 @@ const struct kv_line *kv_find(struct kv *kv, const char *key)
 	return NULL;
 }
 
+/* The characters of a number in a text file, zeros in front included. */
+#define KV_NUM_CHARS	31
+
 /* s[0..n) as decimal, or hex after 0x, all of it; no strtoull: a copy per number */
 static bool parse_ull(const char *s, size_t n, unsigned long long *out)
 {
@@ -434,8 +437,12 @@ int kv_num(const struct kv *kv, const struct kv_line *l, unsigned long long *out
 {
 	char e[128];
 
-	/* Decimal, or hex with 0x, and nothing else: no "-1", "+1" or octal "010". */
-	if (l->vlen && l->vlen < 32 && isdigit((unsigned char)*l->val) &&
+	/*
+	 * Decimal, or hex with 0x, and nothing else: no "-1", "+1" or octal "010".
+	 * parse_ull() refuses what overflows; the bound refuses a screenful of
+	 * zeros in front (2^64 - 1 is 20 digits, or 0x and 16).
+	 */
+	if (l->vlen && l->vlen <= KV_NUM_CHARS && isdigit((unsigned char)*l->val) &&
 	    parse_ull(l->val, l->vlen, out))
 		return 0;
 	pr_err("%s:%u: bad number '%s' for %.*s (decimal, or hex with 0x)", kv->t->name,

@@ -794,21 +794,24 @@ static void test_kv_slurp(void)
 
 /*
  * A file larger than a piece: its first read ends KV_PIECE - 1 bytes in.
- * Lines of 63 'x' and a LF up to that end, then at_end[0..tail) from its last byte.
+ * Lines of 63 'x' and a LF up to that end, then at_end[0..tail) from its
+ * last byte.  Its path; *len: its size.
  */
-static char *big_text(const char *at_end, size_t tail, size_t *len)
+static const char *big_file(const char *name, const char *at_end, size_t tail, size_t *len)
 {
 	size_t n = KV_PIECE - 1, i;
-	char *b = malloc(n + tail + 16);
+	char *b = malloc(n + tail);
+	const char *path;
 
 	if (!b)
 		abort();
 	for (i = 0; i < n; i++)
 		b[i] = (i % 64 == 63) ? '\n' : 'x';
-	/* the last bytes of the first piece are the start of at_end */
 	memcpy(b + n - 1, at_end, tail);
 	*len = n - 1 + tail;
-	return b;
+	path = write_file(name, b, *len);
+	free(b);
+	return path;
 }
 
 static void test_kv_pieces(void)
@@ -820,13 +823,10 @@ static void test_kv_pieces(void)
 	struct kv_text t;
 	const char *path;
 	char msg[128];
-	char *b;
 	int ret;
 
 	/* the CR of a CRLF the last byte of the first read, its LF the next */
-	b = big_text(crlf2, sizeof(crlf2) - 1, &len);
-	path = write_file("big-crlf", b, len);
-	free(b);
+	path = big_file("big-crlf", crlf2, sizeof(crlf2) - 1, &len);
 	ret = kv_slurp(path, "profile", &t);
 	if (accepted(ret, "kv_slurp: a CRLF across two reads")) {
 		ok(t.len == len - 2 && t.len == strlen(t.buf) && !strchr(t.buf, '\r') &&
@@ -834,26 +834,20 @@ static void test_kv_pieces(void)
 		   "kv_slurp: ... becomes LF, as within one read");
 		kv_text_free(&t);
 	}
-	b = big_text(cr, sizeof(cr) - 1, &len);
-	path = write_file("big-cr", b, len);
-	free(b);
+	path = big_file("big-cr", cr, sizeof(cr) - 1, &len);
 	ret = kv_slurp(path, "profile", &t);
 	if (accepted(ret, "kv_slurp: a lone CR at the end of a read")) {
 		ok(t.len == len && !strcmp(t.buf + t.len - 9, "\rname: a\n"),
 		   "kv_slurp: ... stays");
 		kv_text_free(&t);
 	}
-	b = big_text(nul2, sizeof(nul2) - 1, &len);
-	path = write_file("big-nul", b, len);
-	free(b);
+	path = big_file("big-nul", nul2, sizeof(nul2) - 1, &len);
 	ret = kv_slurp(path, "profile", &t);
 	snprintf(msg, sizeof(msg), "big-nul:%zu: NUL byte: not a profile", lines + 3);
 	refused(ret, msg, "kv_slurp: a NUL in the second read, its line in the file named");
 
 	/* what the reader gives up is counted in line0, and not kept */
-	b = big_text(last, sizeof(last) - 1, &len);
-	path = write_file("big-lines", b, len);
-	free(b);
+	path = big_file("big-lines", last, sizeof(last) - 1, &len);
 	ret = kv_stream_open(path, "profile", &st);
 	if (accepted(ret, "kv_stream_open: a file larger than a piece")) {
 		ok(!st.eof && st.t.len == KV_PIECE - 1, "kv_stream_open: the first piece only");

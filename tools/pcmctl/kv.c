@@ -127,7 +127,8 @@ int kv_stream_more(struct kv_stream *s, size_t used)
 			pr_err("out of memory");
 			return EXIT_OP;
 		}
-		s->t.buf = b = nb;
+		b = nb;
+		s->t.buf = nb;
 		s->cap *= 2;
 	}
 	want = s->cap - 1 - s->t.len;

@@ -139,9 +139,9 @@ int kv_stream_more(struct kv_stream *s, size_t used)
 		pr_err("%s: %s", s->t.name, strerror(errno));
 		return EXIT_OP;
 	}
-	s->read += n;
+	s->got += n;
 	/* a regular file is at its end when its size is read: no read of 0 */
-	s->eof = !n || (s->sized && s->read == s->size);
+	s->eof = !n || (s->sized && s->got == s->size);
 	/* a NUL is no text */
 	nul = memchr(b + s->t.len, '\0', n);
 	if (nul) {

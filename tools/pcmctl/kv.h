@@ -54,7 +54,7 @@ struct kv_stream {
 	int fd;
 	bool sized;		/* a regular file of size bytes */
 	bool eof;
-	size_t size, read, cap;
+	size_t size, got, cap;	/* got: bytes read so far */
 	size_t done;		/* t.buf[0..done): CRLF made LF */
 };
 

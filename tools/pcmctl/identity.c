@@ -39,18 +39,14 @@ static unsigned int line_of(const char *text, const char *p, const char **start,
 			    size_t *len)
 {
 	const char *s = p, *e = p;
-	unsigned int n = 1;
-	const char *q;
 
 	while (s > text && s[-1] != '\n')
 		s--;
 	while (*e && *e != '\n')
 		e++;
-	for (q = text; q < s; q++)
-		n += *q == '\n';
 	*start = s;
 	*len = e - s;
-	return n;
+	return 1 + kv_lines_in(text, s - text);
 }
 
 /* The value of the line whose key is key, or NULL; *len its length. */

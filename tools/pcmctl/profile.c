@@ -618,7 +618,7 @@ int profile_read_hosts(const char *path, struct profile **h, size_t *n, size_t *
 			goto out;
 		}
 	}
-	/* a dump or a single profile as it is */
+	/* text: each profile from its version line; a dump or a single profile as it is */
 	for (;;) {
 		char *s = st.t.buf + pos, *next = NULL;
 		struct kv_text one = st.t;
